@@ -1,0 +1,1 @@
+"""Ingest: turn files, pages and posts into ParsedArticle values. No database here."""

@@ -1,0 +1,73 @@
+"""One typed settings object, built once at the edge (CLI or web) and passed down.
+
+Values come from ``EVWIRE_*`` environment variables, ``EVWIRE_*_FILE`` for secrets, and an
+optional ``.env``-style config file named by ``EVWIRE_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EVWIRE_",
+        env_file=os.environ.get("EVWIRE_CONFIG") or None,
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default=Path("./evwire-data"), description="Folder for the SQLite file, .eml files and caches.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is sqlite in data_dir. Use postgresql+psycopg://... for PostgreSQL.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Token that opens the admin API and pages; unset means admin is closed."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key that signs links and cookies; derived from admin_token or generated if unset."
+    )
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this instance, used in links and feeds.")
+    catalog_path: Path | None = Field(
+        default=None, description="Entity catalog YAML; default is the starter catalog shipped in the package."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `evwire serve` binds to.")
+    port: int = Field(default=8000, description="Port `evwire serve` binds to.")
+    max_article_bytes: int = Field(default=5_000_000, description="Largest article accepted by post and the API.")
+    page_size: int = Field(default=30, description="Articles per page on lists and API pages.")
+
+    def model_post_init(self, __context: object) -> None:
+        for name in ("admin_token", "secret_key"):
+            env_file = os.environ.get(f"EVWIRE_{name.upper()}_FILE")
+            if env_file and getattr(self, name) is None:
+                object.__setattr__(self, name, SecretStr(Path(env_file).read_text().strip()))
+        token = self.admin_token.get_secret_value() if self.admin_token else None
+        if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 8):
+            raise ValueError("EVWIRE_ADMIN_TOKEN is a placeholder or shorter than 8 characters; set a real secret")
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'evwire.db').resolve()}"
+
+    @property
+    def signing_key(self) -> str:
+        """Key for signed links and cookies, stable across restarts of one instance."""
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        key_file = self.data_dir / "secret.key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        import secrets
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        key_file.write_text(key)
+        return key

@@ -1,0 +1,165 @@
+"""The data model, in one place. Alembic migrations in ``evwire/migrations`` follow this file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, list[Any]: JSON}
+
+
+class UTCDateTime(DateTime):
+    """Timestamps are stored timezone-aware in UTC on both backends."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="carmaker")
+    country: Mapped[str | None] = mapped_column(String(8))
+    parent_slug: Mapped[str | None] = mapped_column(String(80))
+    website: Mapped[str | None] = mapped_column(String(500))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)  # incl. Chinese names
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    tickers: Mapped[list[CompanyTicker]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="CompanyTicker.id"
+    )
+    people: Mapped[list[CompanyPerson]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="CompanyPerson.id"
+    )
+
+
+class CompanyTicker(Base):
+    __tablename__ = "company_tickers"
+    __table_args__ = (UniqueConstraint("exchange", "symbol"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    exchange: Mapped[str] = mapped_column(String(20))
+    symbol: Mapped[str] = mapped_column(String(20))
+
+    company: Mapped[Company] = relationship(back_populates="tickers")
+
+
+class CompanyPerson(Base):
+    __tablename__ = "company_people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+
+    company: Mapped[Company] = relationship(back_populates="people")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_published_at_id", "published_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    bullets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text, default="")
+    image_caption: Mapped[str | None] = mapped_column(Text)
+    image_credit: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source_name: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # when evwire first stored it
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    tickers: Mapped[list[ArticleTicker]] = relationship(cascade="all, delete-orphan")
+    people: Mapped[list[ArticlePerson]] = relationship(cascade="all, delete-orphan")
+
+
+class Mention(Base):
+    """A company in an article. ``origin='editor'`` rows are corrections and survive re-tagging.
+
+    role is ``about`` or ``mentioned``; an editor may also set ``excluded`` to take a company off
+    an article entirely (the automatic tag for it is then not stored again).
+    """
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "company_id"),
+        Index("ix_mentions_company_role_article", "company_id", "role", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    role: Mapped[str] = mapped_column(String(12))  # about | mentioned | excluded (editor only)
+    origin: Mapped[str] = mapped_column(String(8), default="auto")  # auto | editor
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="mentions")
+    company: Mapped[Company] = relationship()
+
+
+class ArticleTicker(Base):
+    __tablename__ = "article_tickers"
+    __table_args__ = (UniqueConstraint("article_id", "exchange", "symbol"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    exchange: Mapped[str] = mapped_column(String(20))
+    symbol: Mapped[str] = mapped_column(String(20))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+
+    company: Mapped[Company | None] = relationship()
+
+
+class ArticlePerson(Base):
+    __tablename__ = "article_people"
+    __table_args__ = (UniqueConstraint("article_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+
+    company: Mapped[Company | None] = relationship()
