@@ -21,6 +21,17 @@ class TagInput:
 
 
 @dataclass(frozen=True)
+class Match:
+    """One catalog hit in a text: character offsets into the text the matcher was given."""
+
+    start: int
+    end: int
+    slug: str  # the company the hit points to
+    kind: Literal["name", "alias", "person", "product", "ticker"]
+    text: str  # the matched text as written
+
+
+@dataclass(frozen=True)
 class CompanyTag:
     slug: str
     name: str
