@@ -1,0 +1,1 @@
+"""Web layer: FastAPI app, pages, JSON API. Thin over the core."""
