@@ -24,11 +24,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file so a fresh data dir works."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        ensure_sqlite_folder(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -48,6 +54,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_db(url: str) -> None:
     """Bring the schema to the newest revision (creates it on an empty database)."""
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 
 

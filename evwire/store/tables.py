@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 # Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -38,13 +40,28 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, list[Any]: JSON}
 
 
-class UTCDateTime(DateTime):
-    """Timestamps are stored timezone-aware in UTC on both backends."""
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and read back timezone-aware (UTC) on both backends.
 
+    SQLite keeps no offset, so values are converted to UTC on the way in and tagged UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Company(Base):
@@ -163,3 +180,13 @@ class ArticlePerson(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
 
     company: Mapped[Company | None] = relationship()
+
+
+class MetaValue(Base):
+    """Small key/value facts about this instance, e.g. the hash of the catalog last synced."""
+
+    __tablename__ = "meta_values"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
