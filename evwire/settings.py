@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(default=5_000_000, description="Largest article accepted by post and the API.")
     page_size: int = Field(default=30, description="Articles per page on lists and API pages.")
 
+    # Feeds in (evwire.ingest.fetch / guard); docs/settings.md says more
+    allow_private_feeds: bool = Field(default=False, description="Let feeds reach non-public addresses.")
+    feed_allow_networks: str = Field(default="", description="CIDR ranges feeds may reach although private.")
+    feed_max_bytes: int = Field(default=10_000_000, description="Largest feed body, after decompression.")
+    feed_connect_timeout: float = Field(default=10.0, description="Seconds to wait for a connection.")
+    feed_read_timeout: float = Field(default=30.0, description="Seconds a server may stay silent mid-response.")
+    feed_total_timeout: float = Field(default=60.0, description="Seconds one fetch may take, redirects included.")
+    feed_host_concurrency: int = Field(default=2, description="Requests at once to one host.")
+    feed_host_min_gap: float = Field(default=1.0, description="Seconds between request starts to one host.")
+    feed_global_concurrency: int = Field(default=50, description="Feed requests at once, all hosts together.")
+    feed_max_redirects: int = Field(default=5, description="Redirect hops followed before a fetch gives up.")
+
     def model_post_init(self, __context: object) -> None:
         for name in ("admin_token", "secret_key"):
             env_file = os.environ.get(f"EVWIRE_{name.upper()}_FILE")
