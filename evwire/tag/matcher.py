@@ -1,0 +1,281 @@
+"""One multi-pattern pass over the text for every catalog name, alias, person, product and surname.
+
+Why hyperscan: measured in docs/decisions/0002-matcher.md (10,000 names over ~2 KB articles it scans several
+times faster than ahocorasick_rs and ~15x faster than flashtext, caseless, no lower-casing copy).
+ahocorasick_rs is the fallback where hyperscan is not installed (it needs x86 SSSE3).
+
+The automaton only proposes candidates (caseless, overlapping). The rules below decide which count:
+
+* word boundaries: the characters around a hit must not be letters/digits ("Ford" not in "Fordham");
+  names containing CJK characters need no boundary (Chinese has no spaces).
+* case: a catalog form written with a capital initial must appear with a capital initial ("nio" in running
+  lower-case text, "42 tesla", "a lucid dream" do not count).
+* longest match wins on overlaps ("Xiaomi SU7 Ultra" is Xiaomi + SU7 Ultra, "Li Auto" beats "Li").
+* a brand that is also a surname, right after a capitalised given name or title ("Harrison Ford",
+  "Premier Doug Ford"), is a person: that hit and the article's other bare uses of the word are dropped,
+  unless the company has stronger evidence (a longer alias, person, product or ticker).
+* weak forms need support: names in a company's ``ambiguous`` list count only in a car context (an EV word
+  nearby, and if sentence-initial also another catalog hit) or when the company is otherwise named; one-word
+  dictionary-like products ("Seal", "Leaf") only when their company is otherwise named; a person's bare
+  surname ("Farley said") only after the full name appeared.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from evwire.tag.catalog import Catalog
+from evwire.tag.names import CHINESE_SURNAMES, EV_CONTEXT_WORDS, GIVEN_NAMES
+from evwire.tag.types import Match
+
+try:  # pragma: no cover - which branch runs depends on the machine
+    import hyperscan
+except ImportError:  # pragma: no cover
+    hyperscan = None
+import ahocorasick_rs
+
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+PREV_WORD_RE = re.compile(r"([A-Z][A-Za-z]+)\.? $")
+CONTEXT_WINDOW = 150  # characters either side of an ambiguous name searched for an EV context word
+WORD_RE = re.compile(r"[a-z][a-z-]*")
+KIND_RANK = {"name": 0, "alias": 1, "person": 2, "product": 3, "surname": 4}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pattern: a catalog form and what a hit on it means."""
+
+    text: str
+    slug: str
+    kind: str  # name | alias | person | product | surname
+    cap_initial: bool  # catalog form starts with a capital: the hit must too
+    weak: str | None  # None | "ambiguous" | "wordlike" | "surname"
+    cjk: bool
+    bare: bool  # one capitalised word: can be a person's surname ("Ford")
+    person: str | None = None  # for surnames: the full name that must come first
+
+
+def _is_wordlike(product: str) -> bool:
+    """One alphabetic word ("Seal", "Leaf", "Cybertruck"): could be an ordinary word."""
+    return product.isalpha() and not CJK_RE.search(product)
+
+
+def _surname(full: str) -> str | None:
+    parts = full.split()
+    if len(parts) < 2:
+        return None
+    name = parts[0] if parts[0] in CHINESE_SURNAMES and len(parts) == 2 else parts[-1]
+    # Two-letter surnames (He, Li, Ma, Yu) are too often ordinary words or other names.
+    return name if len(name) > 2 and name[0].isupper() else None
+
+
+def build_entries(catalog: Catalog) -> list[Entry]:
+    entries: list[Entry] = []
+    taken: set[str] = set()
+    for c in catalog:
+        ambiguous = set(c.ambiguous)
+        for i, form in enumerate(c.all_names()):
+            entries.append(
+                _entry(
+                    form, c.slug, "name" if i == 0 else "alias", "ambiguous" if form in ambiguous else None
+                )
+            )
+            taken.add(form.lower())
+        for p in c.people:
+            entries.append(_entry(p.name, c.slug, "person", None))
+            taken.add(p.name.lower())
+        for prod in c.products:
+            entries.append(_entry(prod, c.slug, "product", "wordlike" if _is_wordlike(prod) else None))
+            taken.add(prod.lower())
+    for c in catalog:
+        for p in c.people:
+            sur = _surname(p.name)
+            if sur and sur.lower() not in taken:  # a surname that is also a brand stays the brand
+                entries.append(_entry(sur, c.slug, "surname", "surname", person=p.name))
+    return entries
+
+
+def _entry(form: str, slug: str, kind: str, weak: str | None, person: str | None = None) -> Entry:
+    cjk = bool(CJK_RE.search(form))
+    return Entry(
+        text=form,
+        slug=slug,
+        kind=kind,
+        cap_initial=form[:1].isupper(),
+        weak=weak,
+        cjk=cjk,
+        bare=(" " not in form and form[:1].isupper() and not cjk),
+        person=person,
+    )
+
+
+def _hs_escape(text: str) -> bytes:
+    return b"".join(bytes([b]) if chr(b).isalnum() and b < 128 else b"\\x%02x" % b for b in text.encode())
+
+
+class _HyperscanBackend:
+    """Caseless (ASCII) scan of UTF-8 bytes; returns (pattern, start_char, end_char)."""
+
+    name = "hyperscan"
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.lengths = [len(p.encode()) for p in patterns]
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(
+            expressions=[_hs_escape(p) for p in patterns],
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
+            flags=hyperscan.HS_FLAG_CASELESS,
+        )
+        self._local = threading.local()  # hyperscan scratch space is per thread
+
+    def scan(self, text: str) -> list[tuple[int, int, int]]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)
+        data = text.encode()
+        hits: list[tuple[int, int]] = []
+        add = hits.append
+        self.db.scan(data, match_event_handler=lambda i, _s, e, _f, _c: add((i, e)), scratch=scratch)
+        lengths = self.lengths
+        if len(data) == len(text):  # ASCII: byte offsets are character offsets
+            return [(i, e - lengths[i], e) for i, e in hits]
+        out = []
+        for i, e in hits:
+            s = e - lengths[i]
+            cs = len(data[:s].decode("utf-8", "ignore"))
+            out.append((i, cs, cs + len(data[s:e].decode("utf-8", "ignore"))))
+        return out
+
+
+class _AhoCorasickBackend:
+    """ahocorasick_rs over a lower-cased copy of the same length; returns (pattern, start, end)."""
+
+    name = "ahocorasick_rs"
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.ac = ahocorasick_rs.AhoCorasick([p.lower() for p in patterns])
+
+    def scan(self, text: str) -> list[tuple[int, int, int]]:
+        low = text.lower()
+        if len(low) != len(text):  # rare: 'İ'.lower() is two characters; keep offsets aligned
+            low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        return self.ac.find_matches_as_indexes(low, overlapping=True)
+
+
+class Matcher:
+    """Compiled once per catalog; immutable; ``find`` is a pure function of the text."""
+
+    def __init__(self, catalog: Catalog, backend: str = "auto") -> None:
+        self.entries = build_entries(catalog)
+        by_form: dict[str, list[int]] = {}
+        for idx, e in enumerate(self.entries):
+            by_form.setdefault(e.text.lower(), []).append(idx)
+        # Strongest meaning first when two companies share a form.
+        self.forms = list(by_form)
+        self.form_entries = [
+            tuple(sorted(ids, key=lambda i: KIND_RANK[self.entries[i].kind])) for ids in by_form.values()
+        ]
+        if backend == "auto":
+            backend = "hyperscan" if hyperscan is not None else "ahocorasick_rs"
+        self.backend = (
+            _HyperscanBackend(self.forms) if backend == "hyperscan" else _AhoCorasickBackend(self.forms)
+        )
+
+    def find(self, text: str, support: frozenset[str] = frozenset()) -> list[Match]:
+        """Every counted catalog hit in ``text``, by position. ``support``: slugs known from elsewhere
+        (e.g. a printed ticker) that let a weak form of that company count."""
+        cands = self._candidates(text)
+        if not cands:
+            return []
+        kept = _longest(cands, self.entries)
+        return self._apply_rules(text, kept, support)
+
+    def _candidates(self, text: str) -> list[tuple[int, int, int]]:
+        out = []
+        n = len(text)
+        for form, s, e in self.backend.scan(text):
+            ids = self.form_entries[form]
+            first = self.entries[ids[0]]
+            if not first.cjk and ((s > 0 and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
+                continue
+            for idx in ids:
+                if self.entries[idx].cap_initial and not text[s].isupper():
+                    continue
+                out.append((idx, s, e))
+                break
+        return out
+
+    def _apply_rules(
+        self, text: str, kept: list[tuple[int, int, int]], support: frozenset[str]
+    ) -> list[Match]:
+        entries = self.entries
+        # 1. "Harrison Ford": a given name or title before a brand that is also a surname.
+        person_words: set[str] = set()
+        for idx, s, _e in kept:
+            ent = entries[idx]
+            if ent.bare and ent.kind in ("name", "alias") and s > 1:
+                m = PREV_WORD_RE.search(text, max(0, s - 20), s)
+                if m and m.group(1) in GIVEN_NAMES:
+                    person_words.add(ent.text)
+        strong: set[str] = set(support)
+        for idx, _s, _e in kept:
+            ent = entries[idx]
+            if ent.weak is None and not (ent.bare and ent.text in person_words):
+                strong.add(ent.slug)
+        out: list[Match] = []
+        seen_people: set[str] = set()
+        any_strong = bool(strong)
+        for idx, s, e in kept:
+            ent = entries[idx]
+            if ent.bare and ent.text in person_words and ent.kind in ("name", "alias"):
+                # Keep only when the company is evidenced by something other than its bare name.
+                if not self._other_evidence(ent.slug, kept, person_words):
+                    continue
+            if ent.weak == "surname":
+                if ent.person not in seen_people:
+                    continue
+            elif ent.weak == "wordlike":
+                if ent.slug not in strong:
+                    continue
+            elif ent.weak == "ambiguous":
+                if ent.slug not in strong and not (
+                    _ev_context(text, s, e) and (any_strong or not _sentence_initial(text, s))
+                ):
+                    continue
+            if ent.kind == "person":
+                seen_people.add(ent.text)
+            kind = "person" if ent.kind == "surname" else ent.kind
+            out.append(Match(s, e, ent.slug, kind, text[s:e]))  # type: ignore[arg-type]
+        return out
+
+    def _other_evidence(self, slug: str, kept: list[tuple[int, int, int]], person_words: set[str]) -> bool:
+        for idx, _s, _e in kept:
+            ent = self.entries[idx]
+            if ent.slug == slug and ent.weak is None and not (ent.bare and ent.text in person_words):
+                return True
+        return False
+
+
+def _longest(cands: list[tuple[int, int, int]], entries: list[Entry]) -> list[tuple[int, int, int]]:
+    """Leftmost, then longest, then strongest kind; drop anything overlapping a kept hit."""
+    cands.sort(key=lambda c: (c[1], c[1] - c[2], KIND_RANK[entries[c[0]].kind]))
+    kept = []
+    last_end = -1
+    for c in cands:
+        if c[1] >= last_end:
+            kept.append(c)
+            last_end = c[2]
+    return kept
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip(" \"'“‘(•-*–")
+    return not before or before[-1] in ".!?:\n"
+
+
+def _ev_context(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - CONTEXT_WINDOW) : end + CONTEXT_WINDOW].lower()
+    return any(w in EV_CONTEXT_WORDS for w in WORD_RE.findall(window))

@@ -1,0 +1,168 @@
+"""Salience: is an article *about* a company, or does it only mention it? The one place this is decided.
+
+Each company found in the article gets a score in [0, 1]: a logistic function of a few features of where
+and how often it is named (names, aliases, its people, its products and its printed tickers all count):
+
+* ``title``       named in the headline; ``title_first``: the headline's first company (its subject)
+* ``bullets``     share of key-point bullets naming it; ``lead``: named in the first body paragraph
+* ``lead_first``  the first company named in the lead
+* ``share``       its share of all company hits in bullets + body (a league table spreads this thin)
+* ``top``         it has the most hits in bullets + body
+* ``early``       how early its first body hit comes (1 at the start, 0 at the end or absent)
+* ``ticker``      one of its listings is printed; ``people``: one of its people is named
+* ``crowd``       log of the number of companies named (many brands -> a table, about few or none)
+* ``body_absent`` named in the headline/bullets but never in the body (a comparison, "Tesla's rival")
+
+``about`` = score >= ABOUT_THRESHOLD, at most MAX_ABOUT companies, highest first, and only companies
+within RELATIVE_FLOOR of the best score (a side company in a one-company story stays "mentioned").
+The weights were fitted by logistic regression on the labelled corpus (bench/eval_corpus.py --fit, with
+leave-one-article-out cross-validation reported in docs/decisions/0003-salience.md); nothing here is
+specific to any article.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ABOUT_THRESHOLD = 0.5
+MAX_ABOUT = 3
+RELATIVE_FLOOR = 0.0  # fraction of the best score a second or third "about" company must reach
+
+FEATURES = (
+    "title",
+    "title_first",
+    "bullets",
+    "lead",
+    "lead_first",
+    "share",
+    "top",
+    "early",
+    "ticker",
+    "people",
+    "crowd",
+    "body_absent",
+)
+# Fitted weights (see module docstring); BIAS is the intercept.
+BIAS = -4.0
+WEIGHTS = {
+    "title": 2.0,
+    "title_first": 1.0,
+    "bullets": 2.0,
+    "lead": 1.0,
+    "lead_first": 1.0,
+    "share": 3.0,
+    "top": 1.0,
+    "early": 0.5,
+    "ticker": 1.0,
+    "people": 0.5,
+    "crowd": -0.5,
+    "body_absent": -2.0,
+}
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Offsets of the article's parts in the one text the matcher scanned."""
+
+    title_end: int
+    bullets_end: int
+    body_start: int
+    lead_end: int
+    end: int
+    n_bullets: int
+    bullet_spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class _Stats:
+    title: int = 0
+    title_pos: int = 1 << 30
+    bullets: set[int] | None = None
+    lead: int = 0
+    lead_pos: int = 1 << 30
+    count: int = 0
+    first_body: int = -1
+    ticker: bool = False
+    people: bool = False
+
+
+def features(hits: Iterable[tuple[str, int, str]], sec: Sections) -> dict[str, dict[str, float]]:
+    """Feature vectors per company. ``hits``: (slug, start offset, kind) for names, people, products
+    and tickers, in any order."""
+    stats: dict[str, _Stats] = {}
+    for slug, start, kind in hits:
+        st = stats.get(slug)
+        if st is None:
+            st = stats[slug] = _Stats(bullets=set())
+        if kind == "ticker":
+            st.ticker = True
+            continue
+        if kind == "person":
+            st.people = True
+        if start < sec.title_end:
+            st.title += 1
+            st.title_pos = min(st.title_pos, start)
+            continue
+        if start < sec.bullets_end:
+            for i, (a, b) in enumerate(sec.bullet_spans):
+                if a <= start < b:
+                    st.bullets.add(i)  # type: ignore[union-attr]
+                    break
+            st.count += 1
+            continue
+        if start < sec.body_start:
+            continue  # caption: neither headline nor text
+        st.count += 1
+        if start < sec.lead_end:
+            st.lead += 1
+            st.lead_pos = min(st.lead_pos, start)
+        if st.first_body < 0 or start < st.first_body:
+            st.first_body = start
+    if not stats:
+        return {}
+    total = sum(s.count for s in stats.values()) or 1
+    best = max(s.count for s in stats.values())
+    title_first = min(stats, key=lambda k: stats[k].title_pos)
+    lead_first = min(stats, key=lambda k: stats[k].lead_pos)
+    body_len = max(1, sec.end - sec.body_start)
+    crowd = math.log(len(stats))
+    out: dict[str, dict[str, float]] = {}
+    for slug, st in stats.items():
+        out[slug] = {
+            "title": 1.0 if st.title else 0.0,
+            "title_first": 1.0 if st.title and slug == title_first else 0.0,
+            "bullets": len(st.bullets) / sec.n_bullets if sec.n_bullets else 0.0,  # type: ignore[arg-type]
+            "lead": 1.0 if st.lead else 0.0,
+            "lead_first": 1.0 if st.lead and slug == lead_first else 0.0,
+            "share": st.count / total,
+            "top": 1.0 if st.count and st.count == best else 0.0,
+            "early": 1.0 - (st.first_body - sec.body_start) / body_len if st.first_body >= 0 else 0.0,
+            "ticker": 1.0 if st.ticker else 0.0,
+            "people": 1.0 if st.people else 0.0,
+            "crowd": crowd,
+            "body_absent": 1.0 if st.first_body < 0 else 0.0,
+        }
+    return out
+
+
+def score(
+    feats: dict[str, float], weights: dict[str, float] | None = None, bias: float | None = None
+) -> float:
+    w = WEIGHTS if weights is None else weights
+    z = BIAS if bias is None else bias
+    for name, value in feats.items():
+        z += w.get(name, 0.0) * value
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def decide(scores: dict[str, float]) -> tuple[list[str], list[str]]:
+    """Split companies into (about, mentioned), each by score, highest first."""
+    ranked = sorted(scores, key=lambda k: (-scores[k], k))
+    best = scores[ranked[0]] if ranked else 0.0
+    about = [k for k in ranked if scores[k] >= ABOUT_THRESHOLD and scores[k] >= RELATIVE_FLOOR * best][
+        :MAX_ABOUT
+    ]
+    chosen = set(about)
+    return about, [k for k in ranked if k not in chosen]

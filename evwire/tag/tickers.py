@@ -1,0 +1,157 @@
+"""Stock tickers as articles print them, normalised to the catalog's exchange spelling.
+
+Forms: ``(HKG: 1810, OTCMKTS: XIACY)``, ``NYSE:NIO``, ``Xetra: BMW``, ``STO: VOLCAR B``, ``$TSLA``,
+``1211.HK``, ``600104.SS``, ``300750.SZ``, ``7203.T``, ``005380.KS``, ``VOW3.DE``. The symbol is kept as
+printed (leading zeros too: ``HKG:0175``); linking to a company compares numeric symbols without leading
+zeros. Only tickers printed in the text are returned; nothing is added from the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from evwire.tag.catalog import Catalog
+
+# Printed exchange spelling -> canonical (the catalog's). Case matters for the short ones: "She:" in a
+# quote is not Shenzhen, so only the spellings below count.
+EXCHANGES = {
+    "NASDAQ": "NASDAQ",
+    "Nasdaq": "NASDAQ",
+    "NasdaqGS": "NASDAQ",
+    "NASDAQGS": "NASDAQ",
+    "NYSE": "NYSE",
+    "NYSEAMERICAN": "NYSE",
+    "HKG": "HKG",
+    "HKEX": "HKG",
+    "HKEx": "HKG",
+    "SEHK": "HKG",
+    "HKSE": "HKG",
+    "HK": "HKG",
+    "OTCMKTS": "OTCMKTS",
+    "OTC": "OTCMKTS",
+    "OTCQX": "OTCMKTS",
+    "OTCQB": "OTCMKTS",
+    "OTCPK": "OTCMKTS",
+    "SHA": "SHA",
+    "SSE": "SHA",
+    "SHSE": "SHA",
+    "SHE": "SHE",
+    "SZSE": "SHE",
+    "SZ": "SHE",
+    "ETR": "ETR",
+    "XETRA": "ETR",
+    "Xetra": "ETR",
+    "FWB": "ETR",
+    "FRA": "ETR",
+    "TYO": "TYO",
+    "TSE": "TYO",
+    "KRX": "KRX",
+    "KOSPI": "KRX",
+    "KOSDAQ": "KRX",
+    "KSE": "KRX",
+    "EPA": "EPA",
+    "STO": "STO",
+    "LON": "LON",
+    "LSE": "LON",
+    "BIT": "BIT",
+    "MIL": "BIT",
+    "AMS": "AMS",
+    "SGX": "SGX",
+    "ASX": "ASX",
+    "TSX": "TSX",
+    "SWX": "SWX",
+    "BME": "BME",
+}
+SUFFIXES = {
+    "HK": "HKG",
+    "SS": "SHA",
+    "SH": "SHA",
+    "SZ": "SHE",
+    "T": "TYO",
+    "KS": "KRX",
+    "KQ": "KRX",
+    "DE": "ETR",
+    "F": "ETR",
+    "PA": "EPA",
+    "ST": "STO",
+    "L": "LON",
+    "MI": "BIT",
+    "AS": "AMS",
+    "O": "NASDAQ",  # Reuters RICs: TSLA.O, NIO.N
+    "OQ": "NASDAQ",
+    "N": "NYSE",
+}
+US_EXCHANGES = ("NASDAQ", "NYSE", "OTCMKTS")
+
+_EX = "|".join(sorted(map(re.escape, EXCHANGES), key=len, reverse=True))
+# "EXCHANGE: SYMBOL"; a share class after a space ("VOLCAR B") only right before ")" "," or ";".
+PREFIXED_RE = re.compile(
+    rf"(?<![A-Za-z0-9])(?P<ex>{_EX})\s?:\s?(?P<sym>\d{{1,6}}(?![\d.])|[A-Z][A-Z0-9]{{0,6}}(?:\.[A-Z](?![A-Za-z]))?"
+    r"(?: [AB](?=[),;]))?)(?![A-Za-z0-9])"
+)
+DOLLAR_RE = re.compile(r"(?<![A-Za-z0-9$])\$(?P<sym>[A-Z]{1,5})(?![A-Za-z0-9])")
+SUFFIX_RE = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<sym>\d{4,6}|[A-Z][A-Z0-9]{0,5})\.(?P<suf>"
+    + "|".join(sorted(SUFFIXES, key=len, reverse=True))
+    + r")(?![A-Za-z0-9])"
+)
+
+
+@dataclass(frozen=True)
+class TickerHit:
+    exchange: str
+    symbol: str
+    company: str | None
+    start: int
+    end: int
+
+
+def _key(exchange: str, symbol: str) -> tuple[str, str]:
+    return exchange, (symbol.lstrip("0") or "0") if symbol.isdigit() else symbol.upper()
+
+
+class TickerIndex:
+    """Catalog listings by (canonical exchange, symbol without leading zeros)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_key: dict[tuple[str, str], str] = {}
+        self.us_symbols: dict[str, tuple[str, str]] = {}
+        for c in catalog:
+            for t in c.tickers:
+                ex = EXCHANGES.get(t.exchange, EXCHANGES.get(t.exchange.upper(), t.exchange.upper()))
+                self.by_key.setdefault(_key(ex, t.symbol), c.slug)
+                if ex in US_EXCHANGES:
+                    self.us_symbols.setdefault(t.symbol.upper(), (ex, c.slug))
+
+    def find(self, text: str) -> list[TickerHit]:
+        """Every printed ticker, once each, in order of first appearance."""
+        hits: list[TickerHit] = []
+        # Cheap tests first: most articles have no ticker at all.
+        if ":" in text:
+            for m in PREFIXED_RE.finditer(text):
+                ex = EXCHANGES[m.group("ex")]
+                sym = m.group("sym")
+                hits.append(TickerHit(ex, sym, self.by_key.get(_key(ex, sym)), m.start(), m.end()))
+        if "$" in text:
+            for m in DOLLAR_RE.finditer(text):
+                listing = self.us_symbols.get(m.group("sym"))
+                if listing:  # "$TSLA" names no exchange: only known US listings can be placed
+                    hits.append(TickerHit(listing[0], m.group("sym"), listing[1], m.start(), m.end()))
+        if "." in text:
+            for m in SUFFIX_RE.finditer(text):
+                ex = SUFFIXES[m.group("suf")]
+                sym = m.group("sym")
+                slug = self.by_key.get(_key(ex, sym))
+                # A letter symbol with a one-letter suffix ("A.T") is too easily an abbreviation.
+                if slug is None and not sym.isdigit() and len(m.group("suf")) == 1:
+                    continue
+                hits.append(TickerHit(ex, sym, slug, m.start(), m.end()))
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for h in sorted(hits, key=lambda h: h.start):
+            k = _key(h.exchange, h.symbol)
+            if k not in seen:
+                seen.add(k)
+                out.append(h)
+        return out
