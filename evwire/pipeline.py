@@ -10,15 +10,15 @@ import hashlib
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from evwire.errors import EvwireError
-from evwire.ingest.plaintext import parse_plain_text
+from evwire.errors import EvwireError, IngestError
+from evwire.ingest.plaintext import parse_date, parse_plain_text
 from evwire.ingest.types import ParsedArticle
 from evwire.settings import Settings
 from evwire.store.articles import (
@@ -112,6 +112,31 @@ def ensure_catalog_synced(services: Services) -> dict[str, int] | None:
         record_catalog_hash(session, digest)
     log.info("catalog synced: %s", counts)
     return counts
+
+
+def parse_record(record: object) -> ParsedArticle:
+    """One line of `tag --jsonl` / a corpus file: {"title", "text", "published"?} to a ParsedArticle.
+
+    The text is read in the plain-text format; the title comes from the record.
+    """
+    if not isinstance(record, dict):
+        raise IngestError("expected a JSON object with title and text")
+    title = record.get("title")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise IngestError("the object has no text")
+    if title is not None and not isinstance(title, str):
+        raise IngestError("title must be a string")
+    title = " ".join((title or "").split())
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    source = text if not title or " ".join(first.split()) == title else f"{title}\n\n{text}"
+    parsed = parse_plain_text(source)
+    published = parsed.published_at
+    if record.get("published"):
+        published = parse_date(str(record["published"]))
+        if published is None:
+            raise IngestError(f"published {record['published']!r} is not a date like 2025-01-31")
+    return replace(parsed, title=title or parsed.title, published_at=published)
 
 
 def tag_parsed(parsed: ParsedArticle, tagger: Tagger) -> Tagging:

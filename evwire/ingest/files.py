@@ -8,6 +8,8 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import replace
+from pathlib import Path
+from typing import BinaryIO
 
 from evwire.errors import IngestError
 from evwire.ingest.html import parse_html
@@ -85,3 +87,32 @@ def read_article_bytes(
     if url and parsed.url != url:
         parsed = replace(parsed, url=url)
     return parsed
+
+
+def read_article_source(
+    source: str, *, max_bytes: int, url: str | None = None, stdin: BinaryIO | None = None
+) -> ParsedArticle:
+    """Read and parse an article from a file path, or from `stdin` when source is "-"."""
+    if source == "-":
+        if stdin is None:
+            raise IngestError("no standard input to read the article from")
+        data = stdin.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise IngestError(
+                f"standard input is more than {_human(max_bytes)}, the limit (EVWIRE_MAX_ARTICLE_BYTES)"
+            )
+        return read_article_bytes(data, name="standard input", max_bytes=max_bytes, url=url)
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(
+                f"{source} is {_human(size)}; the limit is {_human(max_bytes)} (EVWIRE_MAX_ARTICLE_BYTES)"
+            )
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except IsADirectoryError as exc:
+        raise IngestError(f"{source} is a folder, not an article file") from exc
+    except OSError as exc:
+        raise IngestError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    return read_article_bytes(data, name=source, max_bytes=max_bytes, url=url)

@@ -1,0 +1,107 @@
+"""The `evwire` command: Typer app wiring; each command parses, calls the core, prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from evwire.cli import admin, articles, catalog, tagging
+from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
+from evwire.errors import EvwireError
+from evwire.ingest.files import read_article_source
+from evwire.pipeline import load_demo, post_article, utcnow
+from evwire.store.articles import article_channels, get_article
+
+app = typer.Typer(
+    name="evwire",
+    help="evwire: EV-industry news filed under company channels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command("serve")
+@cli_errors
+def serve_command(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the shipped demo articles first.")] = False,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default EVWIRE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (default EVWIRE_PORT).")] = None,
+) -> None:
+    """Run the web app (pages, JSON API, feeds) on one machine."""
+    settings = load_settings()
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    with services(settings) as svc:
+        if demo:
+            n = load_demo(svc)
+            out.print(f"demo: {n} articles loaded")
+    import uvicorn
+
+    from evwire.web.app import create_app
+
+    web = create_app(settings)
+    out.print(f"evwire on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
+    uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("post")
+@cli_errors
+def post_command(
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE...", help="Plain-text or HTML articles; - for stdin.")
+    ],
+    url: Annotated[str | None, typer.Option(help="Source URL of the article (one FILE only).")] = None,
+) -> None:
+    """Post articles from files (plain text or HTML): tag and store them."""
+    if url and len(files) > 1:
+        raise EvwireError("--url names one article; post one FILE with it")
+    settings = load_settings()
+    failed = 0
+    with services(settings) as svc:
+        for name in files:
+            try:
+                parsed = read_article_source(
+                    name,
+                    max_bytes=settings.max_article_bytes,
+                    url=url,
+                    stdin=getattr(sys.stdin, "buffer", None),
+                )
+                with svc.db.session() as session:
+                    result = post_article(session, parsed, svc.tagger, now=utcnow())
+                    article = get_article(session, result.article_id)
+                    assert article is not None
+                    about, mentioned = article_channels(article)
+            except EvwireError as exc:
+                failed += 1
+                message = str(exc)
+                fail(message if name in message else f"{name}: {message}")
+                continue
+            state = "created" if result.created else "updated"
+            out.print(
+                f"{name}: article {result.article_id} {state}; about: {', '.join(about) or '-'}; "
+                f"mentioned: {', '.join(mentioned) or '-'}"
+            )
+    if failed:
+        err.print(f"{failed} of {len(files)} not posted")
+        raise typer.Exit(1)
+
+
+app.add_typer(articles.app, name="articles")
+app.command("tag")(tagging.tag_command)
+app.command("eval")(tagging.eval_command)
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(admin.channels_app, name="channels")
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.config_app, name="config")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
