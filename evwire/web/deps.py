@@ -1,0 +1,60 @@
+"""Typed dependencies for routes: the app's Services, a session per request (one transaction), admin auth."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from evwire.pipeline import Services
+from evwire.settings import Settings
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    with services.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="EVWIRE_ADMIN_TOKEN")
+
+
+def require_admin(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """401 without a bearer token, 403 with a wrong one; closed (403) when no admin token is configured."""
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(
+            401,
+            "admin token required: send 'Authorization: Bearer <EVWIRE_ADMIN_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if settings.admin_token is None:
+        raise HTTPException(403, "the admin API is closed: set EVWIRE_ADMIN_TOKEN to open it")
+    expected = settings.admin_token.get_secret_value().encode()
+    if not secrets.compare_digest(credentials.credentials.encode(), expected):
+        raise HTTPException(403, "wrong admin token")
+
+
+AdminDep = Annotated[None, Depends(require_admin)]
