@@ -15,7 +15,7 @@ The automaton only proposes candidates (caseless, overlapping). The rules below 
   "Premier Doug Ford"), is a person: that hit and the article's other bare uses of the word are dropped,
   unless the company has stronger evidence (a longer alias, person, product or ticker).
 * weak forms need support: names in a company's ``ambiguous`` list count only in a car context (an EV word
-  nearby, and if sentence-initial also another catalog hit) or when the company is otherwise named; one-word
+  nearby; at a sentence start, in the same sentence) or when the company is otherwise named; one-word
   dictionary-like products ("Seal", "Leaf") only when their company is otherwise named; a person's bare
   surname ("Farley said") only after the full name appeared.
 """
@@ -227,7 +227,6 @@ class Matcher:
                 strong.add(ent.slug)
         out: list[Match] = []
         seen_people: set[str] = set()
-        any_strong = bool(strong)
         for idx, s, e in kept:
             ent = entries[idx]
             if ent.bare and ent.text in person_words and ent.kind in ("name", "alias"):
@@ -241,9 +240,7 @@ class Matcher:
                 if ent.slug not in strong:
                     continue
             elif ent.weak == "ambiguous":
-                if ent.slug not in strong and not (
-                    _ev_context(text, s, e) and (any_strong or not _sentence_initial(text, s))
-                ):
+                if ent.slug not in strong and not _ev_context(text, s, e, _sentence_initial(text, s)):
                     continue
             if ent.kind == "person":
                 seen_people.add(ent.text)
@@ -276,6 +273,12 @@ def _sentence_initial(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n"
 
 
-def _ev_context(text: str, start: int, end: int) -> bool:
-    window = text[max(0, start - CONTEXT_WINDOW) : end + CONTEXT_WINDOW].lower()
+def _ev_context(text: str, start: int, end: int, sentence_only: bool) -> bool:
+    """An EV word near the hit. At a sentence start ("Lucid dreams ...", "Smart charging ...") only the
+    rest of that sentence counts, so a car word in the next sentence cannot rescue a common word."""
+    if sentence_only:
+        stop = min((i for i in (text.find(c, end) for c in ".!?\n") if i >= 0), default=len(text))
+        window = text[end:stop].lower()
+    else:
+        window = text[max(0, start - CONTEXT_WINDOW) : end + CONTEXT_WINDOW].lower()
     return any(w in EV_CONTEXT_WORDS for w in WORD_RE.findall(window))

@@ -1,0 +1,71 @@
+"""Ticker forms, in sentences written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from evwire.tag.tagger import Tagger
+
+
+def tickers(tagger: Tagger, text: str) -> list[tuple[str, str, str | None]]:
+    return [(t.exchange, t.symbol, t.company) for t in tagger.tickers.find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Xiaomi (HKG: 1810, OTCMKTS: XIACY) rose.",
+            [("HKG", "1810", "xiaomi"), ("OTCMKTS", "XIACY", "xiaomi")],
+        ),
+        ("Shares of Tesla (NASDAQ: TSLA) fell.", [("NASDAQ", "TSLA", "tesla")]),
+        ("NIO (NYSE:NIO) gained.", [("NYSE", "NIO", "nio")]),
+        ("Xpeng (NYSE: XPEV, HKG: 9868) said.", [("NYSE", "XPEV", "xpeng"), ("HKG", "9868", "xpeng")]),
+        ("Traders bought $TSLA and $ZZZZ today; it cost $5.", [("NASDAQ", "TSLA", "tesla")]),
+        ("BYD (1211.HK) and Xpeng (9868.HK) moved.", [("HKG", "1211", "byd"), ("HKG", "9868", "xpeng")]),
+        ("SAIC (600104.SS) and SAIC (600104.SH).", [("SHA", "600104", "saic")]),
+        ("CATL (300750.SZ) climbed.", [("SHE", "300750", "catl")]),
+        (
+            "Toyota (7203.T) and Hyundai (005380.KS).",
+            [("TYO", "7203", "toyota"), ("KRX", "005380", "hyundai")],
+        ),
+        ("Volkswagen (VOW3.DE) and (ETR: VOW3).", [("ETR", "VOW3", "volkswagen")]),
+        ("BMW (Xetra: BMW) said.", [("ETR", "BMW", "bmw")]),
+        (
+            "Nissan (TYO: 7201) and Toyota (TSE: 7203).",
+            [("TYO", "7201", "nissan"), ("TYO", "7203", "toyota")],
+        ),
+        (
+            "LGES (KRX: 373220), Hyundai (KOSPI: 005380).",
+            [("KRX", "373220", "lges"), ("KRX", "005380", "hyundai")],
+        ),
+        (
+            "SAIC (SHA: 600104), Changan (SHE: 000625), CATL (SZSE: 300750).",
+            [("SHA", "600104", "saic"), ("SHE", "000625", "changan"), ("SHE", "300750", "catl")],
+        ),
+        (
+            "Renault (EPA: RNO) and Volvo Cars (STO: VOLCAR B).",
+            [("EPA", "RNO", "renault"), ("STO", "VOLCAR B", "volvo-cars")],
+        ),
+        ("Horizon Robotics (HKEX: 9660) listed.", [("HKG", "9660", "horizon")]),
+        ("Geely (HKG: 0175) kept its zero.", [("HKG", "0175", "geely")]),
+        ("Geely (HKG: 175) without it.", [("HKG", "175", "geely")]),
+        ("An unknown maker (NASDAQ: ZZZQ) listed.", [("NASDAQ", "ZZZQ", None)]),
+        ("Tesla (TSLA.O) and NIO (NIO.N).", [("NASDAQ", "TSLA", "tesla"), ("NYSE", "NIO", "nio")]),
+    ],
+)
+def test_tickers_forms(small_tagger: Tagger, text: str, expected: list[tuple[str, str, str | None]]) -> None:
+    assert tickers(small_tagger, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She: no, it was not a listing. Time: 10:30.",
+        "The U.S. market and e.g. Japan, at 3.5 times.",
+        "It costs $40,000 and $5 billion; ratio 2:1.",
+        "Tesla is listed in New York but no ticker is printed here.",
+    ],
+)
+def test_tickers_none_when_not_printed(small_tagger: Tagger, text: str) -> None:
+    assert tickers(small_tagger, text) == []
