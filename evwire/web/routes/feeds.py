@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from evwire.store.queries import ChannelInfo, FeedEntry, channel_feed_entries, channel_info
 from evwire.web.deps import SessionDep, SettingsDep
-from evwire.web.templating import paragraphs, safe_url
+from evwire.web.templating import paragraphs
 
 router = APIRouter(include_in_schema=False)
 FEED_SIZE = 30
@@ -37,8 +37,8 @@ def build_feed(info: ChannelInfo, entries: list[FeedEntry], base_url: str, kind:
     fg.id(channel_url)
     fg.title(_xml_text(f"{info.name} — evwire"))
     fg.description(_xml_text(f"The latest EV-industry news about {info.name}"))
-    fg.link(href=channel_url, rel="alternate")
     fg.link(href=f"{channel_url}/feed.{kind}", rel="self")
+    fg.link(href=channel_url, rel="alternate")  # last: RSS <channel><link> takes the last one
     fg.language("en")
     if entries:
         fg.updated(max(e.updated_at for e in entries))
@@ -51,12 +51,9 @@ def build_feed(info: ChannelInfo, entries: list[FeedEntry], base_url: str, kind:
         fe.guid(page, permalink=True)
         fe.title(_xml_text(e.title))
         fe.link(href=page, rel="alternate")
-        source = safe_url(e.url)
-        if source and kind == "atom":
-            fe.link(href=source, rel="related")
         fe.published(e.published_at)
         fe.updated(e.updated_at)
-        fe.description(_summary(e) or _xml_text(e.title))
+        fe.description(_summary(e) or _xml_text(e.title), isSummary=True)
     return fg.atom_str(pretty=False) if kind == "atom" else fg.rss_str(pretty=False)
 
 
