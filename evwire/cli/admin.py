@@ -53,7 +53,7 @@ def db_upgrade() -> None:
 def config_show() -> None:
     """Print the settings in effect (secrets redacted)."""
     settings = load_settings()
-    table = Table("setting", "value", box=None)
+    rows: list[tuple[str, str]] = []
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
@@ -64,7 +64,9 @@ def config_show() -> None:
             shown = redact_url(str(value))
         else:
             shown = str(value)
-        table.add_row(f"EVWIRE_{name.upper()}", shown)
-    table.add_row("(database in use)", redact_url(settings.db_url))
-    table.add_row("(active catalog)", str(active_catalog_path(settings)))
-    out.print(table)
+        rows.append((f"EVWIRE_{name.upper()}", shown))
+    rows.append(("# database in use", redact_url(settings.db_url)))
+    rows.append(("# active catalog", str(active_catalog_path(settings))))
+    width = max(len(k) for k, _ in rows)
+    for key, shown in rows:
+        typer.echo(f"{key:<{width}}  {shown}")
