@@ -109,8 +109,17 @@ def run_fit(labels: list[dict], tagger: Tagger) -> None:
     print(f"about-F1 leave-one-article-out: {cv[0]:.3f} (tp={cv[1]} fp={cv[2]} fn={cv[3]})")
     print(f"about-F1 split-half: {sh[0]:.3f} (tp={sh[1]} fp={sh[2]} fn={sh[3]})")
     current = about_f1(
-        [(g, set(salience.decide({k: salience.score(dict(zip(names, v, strict=True))) for k, v in vecs.items()})[0]))
-         for _i, g, vecs in per_article]
+        [
+            (
+                g,
+                set(
+                    salience.decide(
+                        {k: salience.score(dict(zip(names, v, strict=True))) for k, v in vecs.items()}
+                    )[0]
+                ),
+            )
+            for _i, g, vecs in per_article
+        ]
     )
     print(f"about-F1 with the weights in salience.py: {current[0]:.3f}")
     _ = math  # keep import for interactive use

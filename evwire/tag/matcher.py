@@ -1,8 +1,9 @@
 """One multi-pattern pass over the text for every catalog name, alias, person, product and surname.
 
-Why hyperscan: measured in docs/decisions/0002-matcher.md (10,000 names over ~2 KB articles it scans several
-times faster than ahocorasick_rs and ~15x faster than flashtext, caseless, no lower-casing copy).
-ahocorasick_rs is the fallback where hyperscan is not installed (it needs x86 SSSE3).
+Why ahocorasick_rs (leftmost-longest, contiguous NFA): measured in docs/decisions/0002-matcher.md. Hyperscan
+scans raw bytes faster, but reports every overlapping hit through a Python callback; ahocorasick_rs returns
+the non-overlapping longest hits in one call, which is what the rules below want, so whole tagging is
+faster. The hyperscan backend stays selectable (``backend="hyperscan"``) for the benchmark.
 
 The automaton only proposes candidates (caseless, overlapping). The rules below decide which count:
 
@@ -26,18 +27,13 @@ import re
 import threading
 from dataclasses import dataclass
 
+import ahocorasick_rs
+
 from evwire.tag.catalog import Catalog
 from evwire.tag.names import CHINESE_SURNAMES, EV_CONTEXT_WORDS, GIVEN_NAMES
 from evwire.tag.types import Match
 
-try:  # pragma: no cover - which branch runs depends on the machine
-    import hyperscan
-except ImportError:  # pragma: no cover
-    hyperscan = None
-import ahocorasick_rs
-
 CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-PREV_WORD_RE = re.compile(r"([A-Z][A-Za-z]+)\.? $")
 CONTEXT_WINDOW = 150  # characters either side of an ambiguous name searched for an EV context word
 WORD_RE = re.compile(r"[a-z][a-z-]*")
 KIND_RANK = {"name": 0, "alias": 1, "person": 2, "product": 3, "surname": 4}
@@ -116,11 +112,15 @@ def _hs_escape(text: str) -> bytes:
 
 
 class _HyperscanBackend:
-    """Caseless (ASCII) scan of UTF-8 bytes; returns (pattern, start_char, end_char)."""
+    """Caseless (ASCII) scan of UTF-8 bytes, every overlapping hit through a Python callback."""
 
     name = "hyperscan"
+    overlapping = True
 
     def __init__(self, patterns: list[str]) -> None:
+        import hyperscan  # optional: only the benchmark uses this backend
+
+        self.hs = hyperscan
         self.lengths = [len(p.encode()) for p in patterns]
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(
@@ -134,7 +134,7 @@ class _HyperscanBackend:
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self.db)
+            scratch = self._local.scratch = self.hs.Scratch(self.db)
         data = text.encode()
         hits: list[tuple[int, int]] = []
         add = hits.append
@@ -149,20 +149,39 @@ class _HyperscanBackend:
             out.append((i, cs, cs + len(data[s:e].decode("utf-8", "ignore"))))
         return out
 
+    def inside(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        return []  # scan() already returned every overlapping hit
+
 
 class _AhoCorasickBackend:
-    """ahocorasick_rs over a lower-cased copy of the same length; returns (pattern, start, end)."""
+    """ahocorasick_rs, leftmost-longest over a lower-cased copy of the same length: one call into Rust
+    returns the non-overlapping hits, so no per-hit Python callback and no nested sub-hits to sort out."""
 
     name = "ahocorasick_rs"
+    overlapping = False
 
     def __init__(self, patterns: list[str]) -> None:
-        self.ac = ahocorasick_rs.AhoCorasick([p.lower() for p in patterns])
+        low = [p.lower() for p in patterns]
+        impl = ahocorasick_rs.Implementation.ContiguousNFA  # measured fastest at ~1/2 the DFA's memory
+        self.ac = ahocorasick_rs.AhoCorasick(
+            low, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST, implementation=impl
+        )
+        self.ac_all = ahocorasick_rs.AhoCorasick(low, implementation=impl)
 
-    def scan(self, text: str) -> list[tuple[int, int, int]]:
+    @staticmethod
+    def _lower(text: str) -> str:
         low = text.lower()
         if len(low) != len(text):  # rare: 'İ'.lower() is two characters; keep offsets aligned
             low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-        return self.ac.find_matches_as_indexes(low, overlapping=True)
+        return low
+
+    def scan(self, text: str) -> list[tuple[int, int, int]]:
+        return self.ac.find_matches_as_indexes(self._lower(text))
+
+    def inside(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """Shorter hits inside a longest hit that failed its boundary ("Ford" in "Ford Motorsport")."""
+        hits = self.ac_all.find_matches_as_indexes(self._lower(text[start:end]), overlapping=True)
+        return [(f, start + s, start + e) for f, s, e in hits if e - s < end - start]
 
 
 class Matcher:
@@ -178,8 +197,18 @@ class Matcher:
         self.form_entries = [
             tuple(sorted(ids, key=lambda i: KIND_RANK[self.entries[i].kind])) for ids in by_form.values()
         ]
+        # Flat per-form / per-entry tables: the hot loop below reads these instead of attributes.
+        self._form_cjk = [self.entries[ids[0]].cjk for ids in self.form_entries]
+        self._form_cap = [ids[0] for ids in self.form_entries]  # hit written with a capital
+        self._form_nocap = [  # hit in lower case: only entries whose catalog form is not capitalised
+            next((i for i in ids if not self.entries[i].cap_initial), -1) for ids in self.form_entries
+        ]
+        self._slug = [e.slug for e in self.entries]
+        self._weak = [e.weak for e in self.entries]
+        self._bare_name = [e.bare and e.kind in ("name", "alias") for e in self.entries]
+        self._kind = ["person" if e.kind == "surname" else e.kind for e in self.entries]
         if backend == "auto":
-            backend = "hyperscan" if hyperscan is not None else "ahocorasick_rs"
+            backend = "ahocorasick_rs"
         self.backend = (
             _HyperscanBackend(self.forms) if backend == "hyperscan" else _AhoCorasickBackend(self.forms)
         )
@@ -187,73 +216,81 @@ class Matcher:
     def find(self, text: str, support: frozenset[str] = frozenset()) -> list[Match]:
         """Every counted catalog hit in ``text``, by position. ``support``: slugs known from elsewhere
         (e.g. a printed ticker) that let a weak form of that company count."""
-        cands = self._candidates(text)
-        if not cands:
-            return []
-        kept = _longest(cands, self.entries)
-        return self._apply_rules(text, kept, support)
+        slug, kind = self._slug, self._kind
+        return [Match(s, e, slug[i], kind[i], text[s:e]) for i, s, e in self.hits(text, support)]  # type: ignore[arg-type]
+
+    def hits(self, text: str, support: frozenset[str] = frozenset()) -> list[tuple[int, int, int]]:
+        """Like find, as (entry index, start, end) tuples: the tagger's fast path."""
+        kept = self._candidates(text)
+        return self._apply_rules(text, kept, support) if kept else kept
 
     def _candidates(self, text: str) -> list[tuple[int, int, int]]:
-        out = []
+        out: list[tuple[int, int, int]] = []
+        backend = self.backend
+        cjk, cap, nocap = self._form_cjk, self._form_cap, self._form_nocap
         n = len(text)
-        for form, s, e in self.backend.scan(text):
-            ids = self.form_entries[form]
-            first = self.entries[ids[0]]
-            if not first.cjk and ((s > 0 and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
+        resort = backend.overlapping
+        for form, s, e in backend.scan(text):
+            if cjk[form] or not ((s and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
+                idx = cap[form] if text[s].isupper() else nocap[form]
+                if idx >= 0:
+                    out.append((idx, s, e))
                 continue
-            for idx in ids:
-                if self.entries[idx].cap_initial and not text[s].isupper():
-                    continue
-                out.append((idx, s, e))
-                break
-        return out
+            if not resort:  # a longest hit failed its boundary: look for shorter ones inside it
+                for f2, s2, e2 in backend.inside(text, s, e):
+                    if cjk[f2] or not ((s2 and text[s2 - 1].isalnum()) or (e2 < n and text[e2].isalnum())):
+                        idx = cap[f2] if text[s2].isupper() else nocap[f2]
+                        if idx >= 0:
+                            out.append((idx, s2, e2))
+                            resort = True
+        return _longest(out, self.entries) if resort else out
 
     def _apply_rules(
         self, text: str, kept: list[tuple[int, int, int]], support: frozenset[str]
-    ) -> list[Match]:
-        entries = self.entries
-        # 1. "Harrison Ford": a given name or title before a brand that is also a surname.
-        person_words: set[str] = set()
+    ) -> list[tuple[int, int, int]]:
+        weak, bare_name, slug = self._weak, self._bare_name, self._slug
+        # "Harrison Ford": a given name or title right before a brand that is also a surname.
+        person_words: set[int] = set()
+        any_weak = False
         for idx, s, _e in kept:
-            ent = entries[idx]
-            if ent.bare and ent.kind in ("name", "alias") and s > 1:
-                m = PREV_WORD_RE.search(text, max(0, s - 20), s)
-                if m and m.group(1) in GIVEN_NAMES:
-                    person_words.add(ent.text)
+            if weak[idx]:
+                any_weak = True
+            elif bare_name[idx] and s > 1 and text[s - 1] == " ":
+                j = text.rfind(" ", max(0, s - 20), s - 1)
+                if text[j + 1 : s - 1].rstrip(".") in GIVEN_NAMES:
+                    person_words.add(self._form_key(idx))
+        if not any_weak and not person_words:
+            return kept
         strong: set[str] = set(support)
         for idx, _s, _e in kept:
-            ent = entries[idx]
-            if ent.weak is None and not (ent.bare and ent.text in person_words):
-                strong.add(ent.slug)
-        out: list[Match] = []
+            if weak[idx] is None and not (bare_name[idx] and self._form_key(idx) in person_words):
+                strong.add(slug[idx])
+        out = []
         seen_people: set[str] = set()
-        for idx, s, e in kept:
-            ent = entries[idx]
-            if ent.bare and ent.text in person_words and ent.kind in ("name", "alias"):
+        entries = self.entries
+        for hit in kept:
+            idx, s, e = hit
+            w = weak[idx]
+            if bare_name[idx] and self._form_key(idx) in person_words:
                 # Keep only when the company is evidenced by something other than its bare name.
-                if not self._other_evidence(ent.slug, kept, person_words):
+                if slug[idx] not in strong:
                     continue
-            if ent.weak == "surname":
-                if ent.person not in seen_people:
+            elif w == "surname":
+                if entries[idx].person not in seen_people:
                     continue
-            elif ent.weak == "wordlike":
-                if ent.slug not in strong:
+            elif w == "wordlike":
+                if slug[idx] not in strong:
                     continue
-            elif ent.weak == "ambiguous":
-                if ent.slug not in strong and not _ev_context(text, s, e, _sentence_initial(text, s)):
+            elif w == "ambiguous":
+                if slug[idx] not in strong and not _ev_context(text, s, e, _sentence_initial(text, s)):
                     continue
-            if ent.kind == "person":
-                seen_people.add(ent.text)
-            kind = "person" if ent.kind == "surname" else ent.kind
-            out.append(Match(s, e, ent.slug, kind, text[s:e]))  # type: ignore[arg-type]
+            if entries[idx].kind == "person":
+                seen_people.add(entries[idx].text)
+            out.append(hit)
         return out
 
-    def _other_evidence(self, slug: str, kept: list[tuple[int, int, int]], person_words: set[str]) -> bool:
-        for idx, _s, _e in kept:
-            ent = self.entries[idx]
-            if ent.slug == slug and ent.weak is None and not (ent.bare and ent.text in person_words):
-                return True
-        return False
+    def _form_key(self, idx: int) -> int:
+        return hash(self.entries[idx].text.lower())
 
 
 def _longest(cands: list[tuple[int, int, int]], entries: list[Entry]) -> list[tuple[int, int, int]]:

@@ -75,74 +75,73 @@ class Sections:
     bullet_spans: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass
-class _Stats:
-    title: int = 0
-    title_pos: int = 1 << 30
-    bullets: set[int] | None = None
-    lead: int = 0
-    lead_pos: int = 1 << 30
-    count: int = 0
-    first_body: int = -1
-    ticker: bool = False
-    people: bool = False
+BIG = 1 << 30
+# Per-company accumulator slots (a list, not an object: this runs for every hit of every article).
+TITLE, TITLE_POS, BULLETS, LEAD, LEAD_POS, COUNT, FIRST_BODY, TICKER, PEOPLE = range(9)
 
 
 def features(hits: Iterable[tuple[str, int, str]], sec: Sections) -> dict[str, dict[str, float]]:
     """Feature vectors per company. ``hits``: (slug, start offset, kind) for names, people, products
     and tickers, in any order."""
-    stats: dict[str, _Stats] = {}
+    stats: dict[str, list[int]] = {}
+    title_end, bullets_end, body_start, lead_end = (
+        sec.title_end,
+        sec.bullets_end,
+        sec.body_start,
+        sec.lead_end,
+    )
     for slug, start, kind in hits:
         st = stats.get(slug)
         if st is None:
-            st = stats[slug] = _Stats(bullets=set())
+            st = stats[slug] = [0, BIG, 0, 0, BIG, 0, BIG, 0, 0]
         if kind == "ticker":
-            st.ticker = True
+            st[TICKER] = 1
             continue
         if kind == "person":
-            st.people = True
-        if start < sec.title_end:
-            st.title += 1
-            st.title_pos = min(st.title_pos, start)
-            continue
-        if start < sec.bullets_end:
+            st[PEOPLE] = 1
+        if start < title_end:
+            st[TITLE] += 1
+            if start < st[TITLE_POS]:
+                st[TITLE_POS] = start
+        elif start < bullets_end:
             for i, (a, b) in enumerate(sec.bullet_spans):
                 if a <= start < b:
-                    st.bullets.add(i)  # type: ignore[union-attr]
+                    st[BULLETS] |= 1 << i
                     break
-            st.count += 1
-            continue
-        if start < sec.body_start:
-            continue  # caption: neither headline nor text
-        st.count += 1
-        if start < sec.lead_end:
-            st.lead += 1
-            st.lead_pos = min(st.lead_pos, start)
-        if st.first_body < 0 or start < st.first_body:
-            st.first_body = start
+            st[COUNT] += 1
+        elif start >= body_start:  # (the caption, between bullets and body, counts for nothing)
+            st[COUNT] += 1
+            if start < lead_end:
+                st[LEAD] += 1
+                if start < st[LEAD_POS]:
+                    st[LEAD_POS] = start
+            if start < st[FIRST_BODY]:
+                st[FIRST_BODY] = start
     if not stats:
         return {}
-    total = sum(s.count for s in stats.values()) or 1
-    best = max(s.count for s in stats.values())
-    title_first = min(stats, key=lambda k: stats[k].title_pos)
-    lead_first = min(stats, key=lambda k: stats[k].lead_pos)
-    body_len = max(1, sec.end - sec.body_start)
+    total = sum(st[COUNT] for st in stats.values()) or 1
+    best = max(st[COUNT] for st in stats.values())
+    title_first = min(stats, key=lambda k: stats[k][TITLE_POS])
+    lead_first = min(stats, key=lambda k: stats[k][LEAD_POS])
+    body_len = max(1, sec.end - body_start)
     crowd = math.log(len(stats))
+    n_bullets = sec.n_bullets
     out: dict[str, dict[str, float]] = {}
     for slug, st in stats.items():
+        in_body = st[FIRST_BODY] < BIG
         out[slug] = {
-            "title": 1.0 if st.title else 0.0,
-            "title_first": 1.0 if st.title and slug == title_first else 0.0,
-            "bullets": len(st.bullets) / sec.n_bullets if sec.n_bullets else 0.0,  # type: ignore[arg-type]
-            "lead": 1.0 if st.lead else 0.0,
-            "lead_first": 1.0 if st.lead and slug == lead_first else 0.0,
-            "share": st.count / total,
-            "top": 1.0 if st.count and st.count == best else 0.0,
-            "early": 1.0 - (st.first_body - sec.body_start) / body_len if st.first_body >= 0 else 0.0,
-            "ticker": 1.0 if st.ticker else 0.0,
-            "people": 1.0 if st.people else 0.0,
+            "title": 1.0 if st[TITLE] else 0.0,
+            "title_first": 1.0 if st[TITLE] and slug == title_first else 0.0,
+            "bullets": bin(st[BULLETS]).count("1") / n_bullets if n_bullets else 0.0,
+            "lead": 1.0 if st[LEAD] else 0.0,
+            "lead_first": 1.0 if st[LEAD] and slug == lead_first else 0.0,
+            "share": st[COUNT] / total,
+            "top": 1.0 if st[COUNT] and st[COUNT] == best else 0.0,
+            "early": 1.0 - (st[FIRST_BODY] - body_start) / body_len if in_body else 0.0,
+            "ticker": float(st[TICKER]),
+            "people": float(st[PEOPLE]),
             "crowd": crowd,
-            "body_absent": 1.0 if st.first_body < 0 else 0.0,
+            "body_absent": 0.0 if in_body else 1.0,
         }
     return out
 

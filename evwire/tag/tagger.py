@@ -60,46 +60,50 @@ def compose(doc: TagInput) -> tuple[str, salience.Sections]:
 class Tagger:
     """Built once per Catalog (compiles the matcher); immutable; swap it whole on catalog change."""
 
-    def __init__(self, catalog: Catalog, backend: str = "auto") -> None:
+    def __init__(self, catalog: Catalog, backend: str = "auto", facts: bool = True) -> None:
         self.catalog = catalog
         self.matcher = Matcher(catalog, backend=backend)
         self.tickers = TickerIndex(catalog)
         self._names = {c.slug: c.name for c in catalog}
-        self._people = {p.name.lower(): (p.name, c.slug) for c in catalog for p in c.people}
-        self._extract_facts = _load_fact_extractor()
+        # facts=False: companies, tickers and people only (the throughput benchmark measures that part)
+        self._extract_facts = _load_fact_extractor() if facts else None
 
-    def _scan(self, text: str) -> tuple[list[Match], list[TickerHit]]:
+    def _scan(self, text: str) -> tuple[list[tuple[int, int, int]], list[TickerHit]]:
         ticks = self.tickers.find(text)
         support = frozenset(t.company for t in ticks if t.company)
-        return self.matcher.find(text, support), ticks
+        return self.matcher.hits(text, support), ticks
 
     def find(self, text: str) -> list[Match]:
         """Every counted company mention in ``text`` (names, aliases, people, products and linked
         tickers) with character offsets, in order."""
-        matches, ticks = self._scan(text)
+        ticks = self.tickers.find(text)
+        matches = self.matcher.find(text, frozenset(t.company for t in ticks if t.company))
         matches += [
             Match(t.start, t.end, t.company, "ticker", text[t.start : t.end]) for t in ticks if t.company
         ]
         return sorted(matches, key=lambda m: m.start)
 
-    def features(self, doc: TagInput) -> tuple[dict[str, dict[str, float]], list[Match], list[TickerHit]]:
+    def features(
+        self, doc: TagInput
+    ) -> tuple[dict[str, dict[str, float]], list[tuple[int, int, int]], list[TickerHit]]:
         """Salience features per company (exposed for fitting and debugging the weights)."""
         text, sec = compose(doc)
-        matches, ticks = self._scan(text)
-        hits = [(m.slug, m.start, m.kind) for m in matches]
-        hits += [(t.company, t.start, "ticker") for t in ticks if t.company]
-        return salience.features(hits, sec), matches, ticks
+        hits, ticks = self._scan(text)
+        slug, kind = self.matcher._slug, self.matcher._kind
+        flat = [(slug[i], s, kind[i]) for i, s, _e in hits]
+        flat += [(t.company, t.start, "ticker") for t in ticks if t.company]
+        return salience.features(flat, sec), hits, ticks
 
     def tag(self, doc: TagInput) -> Tagging:
-        feats, matches, ticks = self.features(doc)
+        feats, hits, ticks = self.features(doc)
         scores = {slug: salience.score(f) for slug, f in feats.items()}
         about, mentioned = salience.decide(scores)
         people: dict[str, PersonTag] = {}
-        for m in matches:
-            if m.kind == "person":
-                known = self._people.get(m.text.lower())
-                if known and known[0] not in people:
-                    people[known[0]] = PersonTag(known[0], known[1])
+        entries = self.matcher.entries
+        for i, _s, _e in hits:
+            ent = entries[i]
+            if ent.kind == "person" and ent.text not in people:  # full names; a bare surname adds nobody
+                people[ent.text] = PersonTag(ent.text, ent.slug)
         facts: tuple[FactTag, ...] = ()
         if self._extract_facts is not None:
             facts = tuple(self._extract_facts(doc, self, about))

@@ -85,17 +85,20 @@ SUFFIXES = {
 US_EXCHANGES = ("NASDAQ", "NYSE", "OTCMKTS")
 
 _EX = "|".join(sorted(map(re.escape, EXCHANGES), key=len, reverse=True))
+# The regexes start at a literal (":", "$", ".") so the scan jumps between those characters; the part
+# before the anchor (exchange, symbol) is checked on a short window behind it.
+EXCHANGE_BEFORE_RE = re.compile(rf"(?<![A-Za-z0-9])(?P<ex>{_EX})\s?$")
 # "EXCHANGE: SYMBOL"; a share class after a space ("VOLCAR B") only right before ")" "," or ";".
-PREFIXED_RE = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<ex>{_EX})\s?:\s?(?P<sym>\d{{1,6}}(?![\d.])|[A-Z][A-Z0-9]{{0,6}}(?:\.[A-Z](?![A-Za-z]))?"
-    r"(?: [AB](?=[),;]))?)(?![A-Za-z0-9])"
+COLON_RE = re.compile(
+    r":\s?(?P<sym>\d{1,6}(?![\d.])|[A-Z][A-Z0-9]{0,6}(?:\.[A-Z](?![A-Za-z]))?(?: [AB](?=[),;]))?)"
+    r"(?![A-Za-z0-9])"
 )
-DOLLAR_RE = re.compile(r"(?<![A-Za-z0-9$])\$(?P<sym>[A-Z]{1,5})(?![A-Za-z0-9])")
+DOLLAR_RE = re.compile(r"\$(?P<sym>[A-Z]{1,5})(?![A-Za-z0-9])")
 SUFFIX_RE = re.compile(
-    r"(?<![A-Za-z0-9.])(?P<sym>\d{4,6}|[A-Z][A-Z0-9]{0,5})\.(?P<suf>"
-    + "|".join(sorted(SUFFIXES, key=len, reverse=True))
-    + r")(?![A-Za-z0-9])"
+    r"\.(?P<suf>" + "|".join(sorted(SUFFIXES, key=len, reverse=True)) + r")(?![A-Za-z0-9])"
 )
+SYMBOL_BEFORE_RE = re.compile(r"(?<![A-Za-z0-9.])(?P<sym>\d{4,6}|[A-Z][A-Z0-9]{0,5})$")
+WINDOW = 12  # characters behind an anchor searched for the exchange or symbol
 
 
 @dataclass(frozen=True)
@@ -129,24 +132,29 @@ class TickerIndex:
         hits: list[TickerHit] = []
         # Cheap tests first: most articles have no ticker at all.
         if ":" in text:
-            for m in PREFIXED_RE.finditer(text):
-                ex = EXCHANGES[m.group("ex")]
-                sym = m.group("sym")
-                hits.append(TickerHit(ex, sym, self.by_key.get(_key(ex, sym)), m.start(), m.end()))
+            for m in COLON_RE.finditer(text):
+                ex_m = EXCHANGE_BEFORE_RE.search(text, max(0, m.start() - WINDOW), m.start())
+                if ex_m:
+                    ex, sym = EXCHANGES[ex_m.group("ex")], m.group("sym")
+                    hits.append(TickerHit(ex, sym, self.by_key.get(_key(ex, sym)), ex_m.start(), m.end()))
         if "$" in text:
             for m in DOLLAR_RE.finditer(text):
+                if m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "$"):
+                    continue
                 listing = self.us_symbols.get(m.group("sym"))
                 if listing:  # "$TSLA" names no exchange: only known US listings can be placed
                     hits.append(TickerHit(listing[0], m.group("sym"), listing[1], m.start(), m.end()))
         if "." in text:
             for m in SUFFIX_RE.finditer(text):
-                ex = SUFFIXES[m.group("suf")]
-                sym = m.group("sym")
+                sym_m = SYMBOL_BEFORE_RE.search(text, max(0, m.start() - WINDOW), m.start())
+                if not sym_m:
+                    continue
+                ex, sym = SUFFIXES[m.group("suf")], sym_m.group("sym")
                 slug = self.by_key.get(_key(ex, sym))
                 # A letter symbol with a one-letter suffix ("A.T") is too easily an abbreviation.
                 if slug is None and not sym.isdigit() and len(m.group("suf")) == 1:
                     continue
-                hits.append(TickerHit(ex, sym, slug, m.start(), m.end()))
+                hits.append(TickerHit(ex, sym, slug, sym_m.start(), m.end()))
         seen: set[tuple[str, str]] = set()
         out = []
         for h in sorted(hits, key=lambda h: h.start):
