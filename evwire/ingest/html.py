@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
-import trafilatura
-
 from evwire.errors import IngestError
 from evwire.ingest.plaintext import parse_date
 from evwire.ingest.types import ParsedArticle
@@ -20,10 +17,13 @@ LIST_ITEM_RE = re.compile(r"^\s*[-•*]\s+(.+)$")
 
 def _meta(html: str) -> dict[str, str]:
     """Page metadata: canonical URL, Open Graph and article tags, by lower-case key."""
+    import lxml.etree
+    import lxml.html
+
     out: dict[str, str] = {}
     try:
         tree = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):  # type: ignore[attr-defined]
+    except (ValueError, lxml.etree.ParserError):
         return out
     for el in tree.iter("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
@@ -44,6 +44,8 @@ def _http_url(value: str | None) -> str | None:
 
 def parse_html(html: str, *, url: str | None = None) -> ParsedArticle:
     """Extract an article from an HTML page. Raises IngestError when the page has no article text."""
+    import trafilatura  # imported here: it is slow to import and only HTML needs it
+
     meta = _meta(html)
     try:
         doc = trafilatura.bare_extraction(
