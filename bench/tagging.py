@@ -34,7 +34,7 @@ GIVEN = (
 )
 FILLER = [
     "{a} said on Tuesday that it delivered 31,245 vehicles in October, up 42% from a year earlier.",
-    "The company's new electric SUV, the {p}, went on sale in Shanghai with a starting price of 219,900 yuan.",
+    "The company's new electric SUV, the {p}, went on sale in Shanghai at a starting price of 219,900 yuan.",
     "Chief executive {h} told analysts that margins would recover as battery costs fall.",
     "Shares of {a} rose 3.4% in Hong Kong trading after the announcement.",
     "Rival {b} reported a smaller gain, citing weaker demand for its sedans in Europe.",
@@ -153,19 +153,21 @@ def baselines(names: list[str]) -> dict[str, Callable[[str], object]]:
     }
 
 
+RSS_CODE = """
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from bench.tagging import synthetic_catalog
+from evwire.tag.tagger import Tagger
+def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+cat = synthetic_catalog(int(sys.argv[2])); before = rss(); t = Tagger(cat, facts=False)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f'{rss():.0f} MB RSS after building (catalog loaded: {before:.0f} MB; peak {peak:.0f} MB)')
+"""
+
+
 def rss_of_tagger(n_names: int) -> str:
-    code = (
-        "import sys, resource; sys.path.insert(0, %r)\n"
-        "from bench.tagging import synthetic_catalog\n"
-        "from evwire.tag.tagger import Tagger\n"
-        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
-        "cat = synthetic_catalog(%d); before = rss(); t = Tagger(cat)\n"
-        "print(f'{rss():.0f} MB RSS after building (catalog loaded: {before:.0f} MB; peak "
-        "{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)')\n"
-    ) % (str(ROOT), n_names)
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    cmd = [sys.executable, "-c", RSS_CODE, str(ROOT), str(n_names)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def bench_catalog(label: str, catalog: Catalog, n_articles: int, budget: float) -> None:
@@ -177,8 +179,8 @@ def bench_catalog(label: str, catalog: Catalog, n_articles: int, budget: float) 
     avg_kb = sum(len(t.encode()) for t in texts) / len(texts) / 1024
     names = names_of(catalog)
     print(
-        f"\n== {label}: {len(catalog)} companies, {len(names)} names; {len(docs)} articles of {avg_kb:.1f} KB; "
-        f"tagger built in {build:.2f} s ({tagger.matcher.backend.name})"
+        f"\n== {label}: {len(catalog)} companies, {len(names)} names; {len(docs)} articles of "
+        f"{avg_kb:.1f} KB; tagger built in {build:.2f} s ({tagger.matcher.backend.name})"
     )
     t0 = time.perf_counter()
     for d in docs:

@@ -18,7 +18,9 @@ from evwire.errors import CatalogError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TICKER_RE = re.compile(r"^[A-Z]+:[A-Z0-9.\- ]+$")
-KINDS = {"carmaker", "ev-brand", "battery", "chips-autonomy", "tech", "supplier", "mobility", "charging", "other"}
+KINDS = {
+    "carmaker", "ev-brand", "battery", "chips-autonomy", "tech", "supplier", "mobility", "charging", "other",
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def default_catalog_path() -> Path:
 def _parse_ticker(raw: str, where: str) -> Ticker:
     text = str(raw).strip()
     if not TICKER_RE.match(text):
-        raise CatalogError(f"{where}: ticker {raw!r} must look like EXCHANGE:SYMBOL, e.g. NASDAQ:TSLA or HKG:1810")
+        raise CatalogError(
+            f"{where}: ticker {raw!r} must look like EXCHANGE:SYMBOL, e.g. NASDAQ:TSLA or HKG:1810"
+        )
     exchange, _, symbol = text.partition(":")
     return Ticker(exchange, symbol.strip())
 

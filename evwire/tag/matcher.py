@@ -167,6 +167,12 @@ class _AhoCorasickBackend:
             low, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST, implementation=impl
         )
         self.ac_all = ahocorasick_rs.AhoCorasick(low, implementation=impl)
+        # Forms that contain a shorter form ("ford motor" > "ford"): only these need a second look
+        # when they fail a boundary; "li" inside "delivered" has nothing shorter to find.
+        self.has_inner = [
+            any(e - s < len(p) for _f, s, e in self.ac_all.find_matches_as_indexes(p, overlapping=True))
+            for p in low
+        ]
 
     @staticmethod
     def _lower(text: str) -> str:
@@ -230,13 +236,14 @@ class Matcher:
         cjk, cap, nocap = self._form_cjk, self._form_cap, self._form_nocap
         n = len(text)
         resort = backend.overlapping
+        inner = getattr(backend, "has_inner", None)
         for form, s, e in backend.scan(text):
             if cjk[form] or not ((s and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
                 idx = cap[form] if text[s].isupper() else nocap[form]
                 if idx >= 0:
                     out.append((idx, s, e))
                 continue
-            if not resort:  # a longest hit failed its boundary: look for shorter ones inside it
+            if not resort and inner[form]:  # a longest hit failed its boundary: shorter ones inside?
                 for f2, s2, e2 in backend.inside(text, s, e):
                     if cjk[f2] or not ((s2 and text[s2 - 1].isalnum()) or (e2 < n and text[e2].isalnum())):
                         idx = cap[f2] if text[s2].isupper() else nocap[f2]

@@ -45,20 +45,20 @@ FEATURES = (
     "body_absent",
 )
 # Fitted weights (see module docstring); BIAS is the intercept.
-BIAS = -4.0
+BIAS = -8.75
 WEIGHTS = {
-    "title": 2.0,
-    "title_first": 1.0,
-    "bullets": 2.0,
-    "lead": 1.0,
-    "lead_first": 1.0,
-    "share": 3.0,
-    "top": 1.0,
-    "early": 0.5,
-    "ticker": 1.0,
-    "people": 0.5,
-    "crowd": -0.5,
-    "body_absent": -2.0,
+    "title": 2.71,
+    "title_first": 0.07,
+    "bullets": 3.04,
+    "lead": 1.33,
+    "lead_first": 0.40,
+    "share": 1.34,
+    "top": 2.08,
+    "early": 2.41,
+    "ticker": 2.42,
+    "people": 0.68,
+    "crowd": 0.77,
+    "body_absent": -0.03,
 }
 
 
