@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -190,3 +194,35 @@ class MetaValue(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DeliveryFigure(Base):
+    """One delivery/sales/production/orders figure for a company and period, from one source.
+
+    Several rows may give the same figure (same company, period, metric, kind, scope) from different
+    sources; ``store.figures.pick_shown`` decides which one a page shows (see docs/decisions/0008).
+    """
+
+    __tablename__ = "delivery_figures"
+    __table_args__ = (
+        Index("ix_delivery_figures_company_metric_start", "company_id", "metric", "period_start"),
+        CheckConstraint("metric IN ('deliveries', 'sales', 'production', 'orders')", name="metric"),
+        CheckConstraint("kind IN ('actual', 'target', 'guidance')", name="kind"),
+        CheckConstraint("origin IN ('extracted', 'imported', 'editor')", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))  # YYYY, YYYY-MM or YYYY-Qn
+    period_start: Mapped[date] = mapped_column(Date)  # first day of the period, for sorting
+    metric: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(12))
+    value: Mapped[int] = mapped_column(BigInteger)
+    lower_bound: Mapped[bool] = mapped_column(Boolean, default=False)  # "over 40,000"
+    scope: Mapped[str | None] = mapped_column(String(80))  # None: company-wide; overseas, BEV, HIMA...
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str] = mapped_column(String(12))  # extracted | imported | editor
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    company: Mapped[Company] = relationship()
