@@ -173,7 +173,8 @@ def parse_xml_bytes(body: bytes, *, url: str | None = None, header_charset: str 
         root = _parse_text(_html_entities_to_chars(text), url, recover=True)
     except etree.XMLSyntaxError:
         root = None
-    if root is not None and _local(root.tag) in ("rss", "RDF", "feed", "opml") and len(root):
+    readable = root is not None and _local(root.tag) in ("rss", "RDF", "feed", "opml")
+    if readable and any(_local(e.tag) in ("item", "entry", "outline") for e in root.iter()):
         warnings.append(f"the feed is not well-formed XML ({_syntax(first)}); evwire read what it could")
         return root, warnings
     raise IngestError(
@@ -538,8 +539,12 @@ def parse_feed(body: bytes, *, url: str, fetched_at: datetime, content_type: str
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"{", b"["):
         return _parse_json(body, url, fetched_at, charset)
-    root, warnings = parse_xml_bytes(body, url=url, header_charset=charset)
-    kind = _local(root.tag)
+    sniff = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if sniff.startswith(b"<!doctype html") or sniff.startswith(b"<html") or b"<html" in sniff[:300]:
+        kind = "html"
+    else:
+        root, warnings = parse_xml_bytes(body, url=url, header_charset=charset)
+        kind = _local(root.tag)
     used: set[str] = set()
     if kind == "rss":
         channel = next((c for c in root if _local(c.tag) == "channel"), root)

@@ -373,7 +373,7 @@ def _exception_error(exc: BaseException, url: str, settings: Settings) -> str:
         return f"timed out talking to {host} ({type(exc).__name__}); evwire will retry"
     if isinstance(exc, httpx.ConnectError):
         text = str(exc) or type(exc).__name__
-        if "refused" in text.lower():
+        if "refused" in text.lower() or _caused_by(exc, ConnectionRefusedError):
             return f"{host} refused the connection (nothing listening on that port); check the address"
         if "certificate" in text.lower() or "ssl" in text.lower():
             return f"the TLS certificate of {host} could not be verified ({text}); check the https address"
@@ -386,6 +386,20 @@ def _exception_error(exc: BaseException, url: str, settings: Settings) -> str:
     if isinstance(exc, httpx.HTTPError):
         return f"HTTP error talking to {host}: {exc or type(exc).__name__}"
     return f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, kind):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            if any(_caused_by(e, kind) for e in current.exceptions):
+                return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _link_header(response: httpx.Response) -> str | None:
