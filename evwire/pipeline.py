@@ -30,6 +30,7 @@ from evwire.store.articles import (
 )
 from evwire.store.companies import record_catalog_hash, stored_catalog_hash, sync_catalog
 from evwire.store.db import Database
+from evwire.store.figures import load_shipped_figures, replace_extracted_figures
 from evwire.store.tables import Article
 from evwire.tag.catalog import Catalog, default_catalog_path, dump_catalog, load_catalog
 from evwire.tag.tagger import Tagger
@@ -147,6 +148,7 @@ def post_article(session: Session, parsed: ParsedArticle, tagger: Tagger, *, now
     """Tag the article and store it (insert, or update the same URL / content) with its mentions."""
     tagging = tag_parsed(parsed, tagger)
     article, created = upsert_article(session, parsed, tagging, now=now)
+    replace_extracted_figures(session, article, tagging.facts, now=now)
     log.info("article stored (created=%s)", created, extra={"article_id": article.id})
     return PostResult(article.id, created, tagging)
 
@@ -221,7 +223,8 @@ def demo_files() -> list[Path]:
 
 
 def load_demo(services: Services) -> int:
-    """Sync the catalog, post the shipped demo articles (idempotent: re-posts update). Returns how many."""
+    """Sync the catalog, post the shipped demo articles and import the shipped delivery figures
+    (idempotent: re-posts update, a re-import adds nothing). Returns how many articles."""
     ensure_catalog_synced(services)
     files = demo_files()
     if not files:
@@ -231,4 +234,5 @@ def load_demo(services: Services) -> int:
         for path in files:
             parsed = parse_plain_text(path.read_text(encoding="utf-8"))
             post_article(session, parsed, services.tagger, now=now)
+        load_shipped_figures(session, now=now)
     return len(files)
