@@ -22,7 +22,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, bindparam, exists, func, select, tuple_
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from evwire.store.tables import (
@@ -151,24 +162,113 @@ def decode_cursor(token: str) -> Cursor:
         raise ValueError("invalid cursor; use next_cursor from a previous page") from exc
 
 
-# -- building blocks -------------------------------------------------------------------------
+# -- prebuilt statements (Core, bound parameters: built once, compiled once, cached by SQLAlchemy) ---
+
+_A, _M, _C = Article.__table__, Mention.__table__, Company.__table__
+_T, _P = CompanyTicker.__table__, CompanyPerson.__table__
+_AT, _AP = ArticleTicker.__table__, ArticlePerson.__table__
+
+_CARD_COLS = (_A.c.id, _A.c.title, _A.c.url, _A.c.source_name, _A.c.published_at)
+_BEFORE = tuple_(_A.c.published_at, _A.c.id) < tuple_(
+    bindparam("before_at", type_=_A.c.published_at.type), bindparam("before_id")
+)
+_NEWEST = (_A.c.published_at.desc(), _A.c.id.desc())
 
 
-def _card_columns() -> Select:
-    return select(Article.id, Article.title, Article.url, Article.source_name, Article.published_at)
+def _keyset(base: Select) -> dict[bool, Select]:
+    """The statement without and with a ``before`` cursor, newest first, ``:lim`` rows."""
+    return {
+        False: base.order_by(*_NEWEST).limit(bindparam("lim")),
+        True: base.where(_BEFORE).order_by(*_NEWEST).limit(bindparam("lim")),
+    }
 
 
-def _newest_first(stmt: Select, before: Cursor | None) -> Select:
-    if before is not None:
-        stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(*_cursor_params(before)))
-    return stmt.order_by(Article.published_at.desc(), Article.id.desc())
-
-
-def _cursor_params(before: Cursor) -> tuple:
-    return (
-        bindparam("before_at", as_utc(before[0]), type_=Article.__table__.c.published_at.type),
-        bindparam("before_id", before[1]),
+_LATEST = _keyset(select(*_CARD_COLS))
+# join strategy: all of the company's mentions (covering index), their articles, top-N sort
+_CHANNEL_JOIN = _keyset(
+    select(*_CARD_COLS)
+    .join(_M, _M.c.article_id == _A.c.id)
+    .where(_M.c.company_id == bindparam("cid"), _M.c.role == bindparam("role"))
+)
+# scan strategy: articles newest first (ix_articles_published_at_id), keep those with a mention
+_CHANNEL_SCAN = _keyset(
+    select(*_CARD_COLS).where(
+        exists().where(
+            _M.c.article_id == _A.c.id, _M.c.company_id == bindparam("cid"), _M.c.role == bindparam("role")
+        )
     )
+)
+_MAX_ID = select(func.max(_A.c.id))
+_CHIPS = (
+    select(_M.c.article_id, _M.c.role, _C.c.slug, _C.c.name)
+    .join(_C, _C.c.id == _M.c.company_id)
+    .where(_M.c.article_id.in_(bindparam("ids", expanding=True)), _M.c.role.in_(VISIBLE_ROLES))
+    .order_by(_M.c.article_id, _M.c.score.desc(), _C.c.name)
+)
+_COMPANY = select(
+    _C.c.id,
+    _C.c.slug,
+    _C.c.name,
+    _C.c.kind,
+    _C.c.country,
+    _C.c.website,
+    _C.c.aliases,
+    _C.c.products,
+    _C.c.parent_slug,
+).where(_C.c.slug == bindparam("slug"))
+_ROLE_COUNTS = (
+    select(_M.c.role, func.count())
+    .where(_M.c.company_id == bindparam("cid"), _M.c.role.in_(VISIBLE_ROLES))
+    .group_by(_M.c.role)
+)
+# tickers, people, sub-brands and parent of one company in one round trip
+_COMPANY_EXTRAS = union_all(
+    select(
+        literal("ticker").label("k"), _T.c.exchange.label("a"), _T.c.symbol.label("b"), _T.c.id.label("o")
+    ).where(_T.c.company_id == bindparam("cid")),
+    select(literal("person"), _P.c.name, _P.c.role, _P.c.id).where(_P.c.company_id == bindparam("cid")),
+    select(literal("child"), _C.c.slug, _C.c.name, _C.c.id).where(_C.c.parent_slug == bindparam("slug")),
+    select(literal("parent"), _C.c.slug, _C.c.name, _C.c.id).where(_C.c.slug == bindparam("parent")),
+)
+_ARTICLE = select(
+    *_CARD_COLS,
+    _A.c.updated_at,
+    _A.c.bullets,
+    _A.c.body,
+    _A.c.image_url,
+    _A.c.image_caption,
+    _A.c.image_credit,
+).where(_A.c.id == bindparam("id"))
+_ARTICLE_TICKERS = (
+    select(_AT.c.exchange, _AT.c.symbol, _C.c.slug, _C.c.name)
+    .select_from(_AT.outerjoin(_C, _C.c.id == _AT.c.company_id))
+    .where(_AT.c.article_id == bindparam("id"))
+    .order_by(_AT.c.id)
+)
+_ARTICLE_PEOPLE = (
+    select(_AP.c.name, _C.c.slug, _C.c.name.label("company_name"), _P.c.role)
+    .select_from(
+        _AP.outerjoin(_C, _C.c.id == _AP.c.company_id).outerjoin(
+            _P, (_P.c.company_id == _AP.c.company_id) & (_P.c.name == _AP.c.name)
+        )
+    )
+    .where(_AP.c.article_id == bindparam("id"))
+    .order_by(_AP.c.id)
+)
+_FEED_ROWS = select(*_CARD_COLS, _A.c.updated_at, _A.c.bullets, _A.c.body).where(
+    _A.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _run(session: Session, stmt: Select | CompoundSelect, **params: object) -> Sequence[Row]:
+    return session.connection().execute(stmt, params).all()
+
+
+def _keyset_params(before: Cursor | None, limit: int) -> dict[str, object]:
+    params: dict[str, object] = {"lim": limit + 1}
+    if before is not None:
+        params.update(before_at=as_utc(before[0]), before_id=before[1])
+    return params
 
 
 def load_chips(
@@ -178,21 +278,14 @@ def load_chips(
     ids = list(dict.fromkeys(article_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(Mention.article_id, Mention.role, Company.slug, Company.name)
-        .join(Company, Company.id == Mention.company_id)
-        .where(Mention.article_id.in_(ids), Mention.role.in_(VISIBLE_ROLES))
-        .order_by(Mention.article_id, Mention.score.desc(), Company.name)
-    ).all()
     about: dict[int, list[ChannelRef]] = defaultdict(list)
     mentioned: dict[int, list[ChannelRef]] = defaultdict(list)
-    for article_id, role, slug, name in rows:
+    for article_id, role, slug, name in _run(session, _CHIPS, ids=ids):
         (about if role == "about" else mentioned)[article_id].append(ChannelRef(slug, name))
     return {i: (tuple(about.get(i, ())), tuple(mentioned.get(i, ()))) for i in ids}
 
 
-def _cards(session: Session, rows: Sequence) -> list[ArticleCard]:
-    chips = load_chips(session, (r.id for r in rows))
+def _cards(rows: Sequence, chips: dict) -> list[ArticleCard]:
     return [
         ArticleCard(
             id=r.id,
@@ -210,7 +303,7 @@ def _cards(session: Session, rows: Sequence) -> list[ArticleCard]:
 def _page(session: Session, rows: Sequence, limit: int) -> CardPage:
     more = len(rows) > limit
     rows = rows[:limit]
-    items = _cards(session, rows)
+    items = _cards(rows, load_chips(session, (r.id for r in rows)))
     nxt = (items[-1].published_at, items[-1].id) if more and items else None
     return CardPage(items, nxt)
 
@@ -220,37 +313,43 @@ def _page(session: Session, rows: Sequence, limit: int) -> CardPage:
 
 def latest_articles(session: Session, *, limit: int = 30, before: Cursor | None = None) -> CardPage:
     """The newest articles of all channels, with their chips."""
-    rows = session.execute(_newest_first(_card_columns(), before).limit(limit + 1)).all()
+    rows = _run(session, _LATEST[before is not None], **_keyset_params(before, limit))
     return _page(session, rows, limit)
 
 
 def _company_id(session: Session, slug: str) -> int | None:
-    return session.scalar(select(Company.id).where(Company.slug == slug))
-
-
-def count_mentions(session: Session, company_id: int, role: str) -> int:
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Mention)
-            .where(Mention.company_id == company_id, Mention.role == role)
-        )
-        or 0
+        session.connection()
+        .execute(select(_C.c.id).where(_C.c.slug == bindparam("slug")), {"slug": slug})
+        .scalar()
     )
 
 
+def role_counts(session: Session, company_id: int) -> tuple[int, int]:
+    """(about, mentioned) article counts of one company, from the mentions index."""
+    counts = dict(_run(session, _ROLE_COUNTS, cid=company_id))
+    return counts.get("about", 0), counts.get("mentioned", 0)
+
+
+def count_mentions(session: Session, company_id: int, role: str) -> int:
+    return dict(zip(VISIBLE_ROLES, role_counts(session, company_id), strict=True)).get(role, 0)
+
+
 def _channel_article_rows(
-    session: Session, company_id: int, role: str, limit: int, before: Cursor | None, count: int
+    session: Session,
+    company_id: int,
+    role: str,
+    limit: int,
+    before: Cursor | None,
+    count: int,
+    total: int | None = None,
 ) -> Sequence:
-    has_mention = (Mention.article_id == Article.id, Mention.company_id == company_id, Mention.role == role)
-    total = session.scalar(select(func.max(Article.id))) or 0  # cheap estimate of the table size
-    if count * count <= (limit + 1) * total:
-        stmt = _newest_first(_card_columns().join(Mention, Mention.article_id == Article.id), before).where(
-            Mention.company_id == company_id, Mention.role == role
-        )
-    else:
-        stmt = _newest_first(_card_columns(), before).where(exists().where(*has_mention))
-    return session.execute(stmt.limit(limit + 1)).all()
+    """The cheaper plan for this channel's size: join+sort costs ~count rows, the newest-first scan
+    ~limit * total / count rows (see the module docstring)."""
+    if total is None:
+        total = session.connection().execute(_MAX_ID).scalar() or 0  # cheap estimate of the table size
+    plan = _CHANNEL_JOIN if count * count <= (limit + 1) * total else _CHANNEL_SCAN
+    return _run(session, plan[before is not None], cid=company_id, role=role, **_keyset_params(before, limit))
 
 
 def channel_articles(
@@ -289,32 +388,18 @@ def articles_page(
 
 
 def article_view(session: Session, article_id: int) -> ArticleView | None:
-    art = session.get(Article, article_id)
-    if art is None:
+    rows = _run(session, _ARTICLE, id=article_id)
+    if not rows:
         return None
+    art = rows[0]
     about, mentioned = load_chips(session, [article_id])[article_id]
     tickers = [
         TickerRef(ex, sym, ChannelRef(slug, name) if slug else None)
-        for ex, sym, slug, name in session.execute(
-            select(ArticleTicker.exchange, ArticleTicker.symbol, Company.slug, Company.name)
-            .outerjoin(Company, Company.id == ArticleTicker.company_id)
-            .where(ArticleTicker.article_id == article_id)
-            .order_by(ArticleTicker.id)
-        )
+        for ex, sym, slug, name in _run(session, _ARTICLE_TICKERS, id=article_id)
     ]
     people = [
         PersonRef(pname, role or None, ChannelRef(slug, cname) if slug else None)
-        for pname, slug, cname, role in session.execute(
-            select(ArticlePerson.name, Company.slug, Company.name, CompanyPerson.role)
-            .outerjoin(Company, Company.id == ArticlePerson.company_id)
-            .outerjoin(
-                CompanyPerson,
-                (CompanyPerson.company_id == ArticlePerson.company_id)
-                & (CompanyPerson.name == ArticlePerson.name),
-            )
-            .where(ArticlePerson.article_id == article_id)
-            .order_by(ArticlePerson.id)
-        )
+        for pname, slug, cname, role in _run(session, _ARTICLE_PEOPLE, id=article_id)
     ]
     card = ArticleCard(
         id=art.id,
@@ -385,55 +470,45 @@ def channel_refs(session: Session) -> list[ChannelRef]:
     return [ChannelRef(slug, name) for slug, name in rows]
 
 
-def channel_info(session: Session, slug: str) -> ChannelInfo | None:
-    company = session.scalar(select(Company).where(Company.slug == slug))
-    if company is None:
+def channel_info(session: Session, slug: str, *, extras: bool = True) -> ChannelInfo | None:
+    """The company behind a channel, with its counts; ``extras=False`` skips tickers, people and brands."""
+    rows = _run(session, _COMPANY, slug=slug)
+    if not rows:
         return None
-    tickers = [
-        f"{ex}:{sym}"
-        for ex, sym in session.execute(
-            select(CompanyTicker.exchange, CompanyTicker.symbol)
-            .where(CompanyTicker.company_id == company.id)
-            .order_by(CompanyTicker.id)
-        )
-    ]
-    people = [
-        (n, r)
-        for n, r in session.execute(
-            select(CompanyPerson.name, CompanyPerson.role)
-            .where(CompanyPerson.company_id == company.id)
-            .order_by(CompanyPerson.id)
-        )
-    ]
+    c = rows[0]
+    tickers: list[str] = []
+    people: list[tuple[str, str]] = []
+    children: list[ChannelRef] = []
     parent = None
-    if company.parent_slug:
-        row = session.execute(
-            select(Company.slug, Company.name).where(Company.slug == company.parent_slug)
-        ).first()
-        parent = ChannelRef(row.slug, row.name) if row else None
-    children = [
-        ChannelRef(s, n)
-        for s, n in session.execute(
-            select(Company.slug, Company.name)
-            .where(Company.parent_slug == company.slug)
-            .order_by(Company.name)
-        )
-    ]
+    if extras:
+        for kind, a, b, _order in sorted(
+            _run(session, _COMPANY_EXTRAS, cid=c.id, slug=c.slug, parent=c.parent_slug or ""),
+            key=lambda r: (r.k, r.o),
+        ):
+            if kind == "ticker":
+                tickers.append(f"{a}:{b}")
+            elif kind == "person":
+                people.append((a, b))
+            elif kind == "child":
+                children.append(ChannelRef(a, b))
+            else:
+                parent = ChannelRef(a, b)
+    about, mentioned = role_counts(session, c.id)
     return ChannelInfo(
-        id=company.id,
-        slug=company.slug,
-        name=company.name,
-        kind=company.kind,
-        country=company.country,
-        website=company.website,
-        aliases=list(company.aliases or []),
-        products=list(company.products or []),
+        id=c.id,
+        slug=c.slug,
+        name=c.name,
+        kind=c.kind,
+        country=c.country,
+        website=c.website,
+        aliases=list(c.aliases or []),
+        products=list(c.products or []),
         tickers=tickers,
         people=people,
         parent=parent,
-        children=children,
-        about_count=count_mentions(session, company.id, "about"),
-        mentioned_count=count_mentions(session, company.id, "mentioned"),
+        children=sorted(children, key=lambda r: r.name.casefold()),
+        about_count=about,
+        mentioned_count=mentioned,
     )
 
 
@@ -441,24 +516,25 @@ def channel_view(
     session: Session, slug: str, *, limit: int = 30, before: Cursor | None = None, mentioned_limit: int = 10
 ) -> ChannelView | None:
     """Everything the channel page shows: the company, its latest about-articles, and a separate
-    short list of articles that only mention it."""
+    short list of articles that only mention it. Chips for both lists come from one query."""
     info = channel_info(session, slug)
     if info is None:
         return None
-    about = (
-        _page(
-            session, _channel_article_rows(session, info.id, "about", limit, before, info.about_count), limit
-        )
-        if info.about_count
-        else CardPage([], None)
-    )
-    also: list[ArticleCard] = []
+    total = session.connection().execute(_MAX_ID).scalar() or 0
+    about_rows: Sequence = []
+    if info.about_count:
+        about_rows = _channel_article_rows(session, info.id, "about", limit, before, info.about_count, total)
+    also_rows: Sequence = []
     if info.mentioned_count and before is None:
-        rows = _channel_article_rows(
-            session, info.id, "mentioned", mentioned_limit, None, info.mentioned_count
-        )
-        also = _cards(session, rows[:mentioned_limit])
-    return ChannelView(info, about, also)
+        also_rows = _channel_article_rows(
+            session, info.id, "mentioned", mentioned_limit, None, info.mentioned_count, total
+        )[:mentioned_limit]
+    more = len(about_rows) > limit
+    about_rows = about_rows[:limit]
+    chips = load_chips(session, [r.id for r in about_rows] + [r.id for r in also_rows])
+    items = _cards(about_rows, chips)
+    nxt = (items[-1].published_at, items[-1].id) if more and items else None
+    return ChannelView(info, CardPage(items, nxt), _cards(also_rows, chips))
 
 
 @dataclass(frozen=True)
@@ -482,19 +558,7 @@ def channel_feed_entries(
     ids = [r.id for r in _channel_article_rows(session, company_id, "about", limit, None, count)[:limit]]
     if not ids:
         return []
-    rows = session.execute(
-        select(
-            Article.id,
-            Article.title,
-            Article.url,
-            Article.source_name,
-            Article.published_at,
-            Article.updated_at,
-            Article.bullets,
-            Article.body,
-        ).where(Article.id.in_(ids))
-    ).all()
-    by_id = {r.id: r for r in rows}
+    by_id = {r.id: r for r in _run(session, _FEED_ROWS, ids=ids)}
     return [
         FeedEntry(
             id=r.id,

@@ -58,7 +58,7 @@ def build_feed(info: ChannelInfo, entries: list[FeedEntry], base_url: str, kind:
 
 
 def _feed(session: SessionDep, settings: SettingsDep, slug: str, kind: str) -> Response:
-    info = channel_info(session, slug)
+    info = channel_info(session, slug, extras=False)
     if info is None:
         raise HTTPException(404, f"no channel {slug!r}")
     entries = channel_feed_entries(session, info.id, count=info.about_count, limit=FEED_SIZE)
