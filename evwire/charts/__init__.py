@@ -1,0 +1,1 @@
+"""Charts of delivery figures: rows -> Vega-Lite specs (Altair), rendered to SVG/PNG by vl-convert."""
