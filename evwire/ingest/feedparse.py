@@ -225,6 +225,7 @@ _BLOCK = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANKS = re.compile(r"\n\s*\n+")
+_EDGES = re.compile(r" ?\n ?")
 
 
 def sanitize_html(fragment: str, base_url: str | None = None) -> str:
@@ -246,8 +247,8 @@ def html_to_text(fragment: str) -> str:
     if not fragment:
         return ""
     text = html.unescape(_TAG.sub("", _BLOCK.sub("\n\n", fragment)))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    text = _EDGES.sub("\n", _SPACES.sub(" ", text))
+    return _BLANKS.sub("\n\n", text).strip()
 
 
 def clean_title(value: str, *, is_html: bool) -> str:

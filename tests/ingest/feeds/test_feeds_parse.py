@@ -171,3 +171,21 @@ def test_parse_sanitiser_keeps_a_safe_subset() -> None:
     rel = 'rel="noopener noreferrer nofollow"'
     assert clean == f'<p>Hi <a {rel}>x</a> <a href="https://site.example/ok" {rel}>ok</a></p>'
     assert html_to_text(clean) == "Hi x ok"
+
+
+def test_parse_agrees_with_feedparser_on_fixtures() -> None:
+    """Same guid, link, title and date as feedparser, except where we chose otherwise: titles as plain
+    text (feedparser keeps markup), guids kept verbatim (feedparser resolves them as URLs)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_polling", DATA.parents[2] / "bench" / "polling.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = {name: (mine, theirs, diff) for name, mine, theirs, diff in bench.agreement(bench.fixtures())}
+    for name in ("rss1", "rss091", "corpus-rss2", "corpus-atom"):
+        assert rows[name][2] == "same", (name, rows[name])
+    for name, (mine, theirs, diff) in rows.items():
+        if name != "jsonfeed":  # feedparser does not read JSON Feed
+            assert mine == theirs, (name, diff)
+        for part in filter(None, diff.replace("same", "").split("; ")):
+            assert part.startswith(("title", "guid")), (name, part)
