@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -23,23 +23,29 @@ def _tagger() -> Tagger:
     return Tagger(catalog)
 
 
-def _open_lines(source: str) -> TextIO:
+def _open_lines(source: str) -> BinaryIO:
+    """The lines of a file, or of stdin for "-", as bytes (each line is decoded on its own)."""
     if source == "-":
-        return sys.stdin
+        return getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return open(source, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+        return open(source, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise EvwireError(f"cannot read {source}: {exc.strerror or exc}") from exc
 
 
 def tag_records(
-    lines: TextIO, tagger: Tagger
+    lines: Iterable[bytes], tagger: Tagger
 ) -> Iterator[tuple[int, dict[str, Any] | None, Tagging, str | None]]:
     """(line number, record, tagging, error) per non-blank JSON line; a bad line gets an empty Tagging."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         record = None
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield number, None, Tagging(), "not UTF-8 text"
+            continue
         try:
             record = json.loads(line)
             tagging = tag_parsed(parse_record(record), tagger)
@@ -48,8 +54,6 @@ def tag_records(
             yield number, None, Tagging(), f"not JSON ({exc.msg} at column {exc.colno})"
         except EvwireError as exc:
             yield number, record if isinstance(record, dict) else None, Tagging(), str(exc)
-        except UnicodeDecodeError as exc:
-            raise EvwireError(f"line {number} is not UTF-8 text") from exc
 
 
 def tag_command(
@@ -86,7 +90,7 @@ def _run_tag(path: str | None, json_: bool, jsonl: bool) -> None:
                 echo_json(tagging.to_json())
                 sys.stdout.flush()
         finally:
-            if fh is not sys.stdin:
+            if fh is not getattr(sys.stdin, "buffer", sys.stdin):
                 fh.close()
         if failed:
             raise typer.Exit(1)

@@ -48,20 +48,20 @@ def test_cli_tag_jsonl_keeps_line_count_and_order(cli_nodb: Run, tmp_path: Path)
         {"title": "Bad date", "text": "Some text.", "published": "next Tuesday"},
     ]
     src = tmp_path / "in.jsonl"
-    src.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n", encoding="utf-8"
-    )
+    text = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n"
+    src.write_bytes(text.encode("utf-8") + b'{"title": "Latin-1 \xe9", "text": "caf\xe9"}\n')
+    records.append("not UTF-8")
     result = cli_nodb("tag", "--jsonl", str(src))
     assert result.exit_code == 1  # some lines were bad; every line still has its output
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == len(records)
     assert all(set(o) == CONTRACT_KEYS for o in out)
     empty = {"about": [], "mentioned": [], "tickers": [], "people": [], "facts": []}
-    assert out[1] == empty and out[2] == empty and out[4] == empty
+    assert out[1] == empty and out[2] == empty and out[4] == empty and out[5] == empty
     assert {"exchange": "NASDAQ", "symbol": "TSLA", "company": "tesla"} in out[0]["tickers"]
     assert {"exchange": "HKG", "symbol": "1810", "company": "xiaomi"} in out[3]["tickers"]
     errors = result.stderr.splitlines()
-    assert [e.split(":")[1].strip() for e in errors] == ["line 2", "line 3", "line 5"]
+    assert [e.split(":")[1].strip() for e in errors] == ["line 2", "line 3", "line 5", "line 6"]
     assert "Traceback" not in result.output
 
 
