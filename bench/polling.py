@@ -116,7 +116,7 @@ def agreement(docs: dict[str, bytes]) -> list[tuple[str, int, int, str]]:
             parsed = b.get("published_parsed") or b.get("updated_parsed")
             if parsed and not a.date_missing and calendar.timegm(parsed) != int(a.published_at.timestamp()):
                 diffs.append(f"date {a.published_at} != {time.strftime('%Y-%m-%dT%H:%M:%S', parsed)}")
-        rows.append((name, len(mine), len(other), "; ".join(diffs) or "same"))
+        rows.append((name, len(mine), len(other), " | ".join(diffs) or "same"))
     return rows
 
 
