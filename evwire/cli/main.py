@@ -9,6 +9,7 @@ import typer
 
 from evwire.cli import admin, articles, catalog, tagging
 from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
+from evwire.cli.figures import app as figures_app
 from evwire.errors import EvwireError
 from evwire.ingest.files import read_article_source
 from evwire.pipeline import load_demo, post_article, utcnow
@@ -97,6 +98,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(admin.channels_app, name="channels")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
+app.add_typer(figures_app, name="figures")
 
 
 def main() -> None:
