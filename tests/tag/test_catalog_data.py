@@ -92,7 +92,7 @@ def test_catalog_data_ambiguous_only_own_names(catalog: Catalog) -> None:
 @pytest.mark.parametrize(
     ("country", "slugs"),
     [
-        ("CN", ["byd", "nio", "xpeng", "li-auto", "xiaomi", "geely", "great-wall", "saic", "changan", "leapmotor"]),
+        ("CN", ["byd", "nio", "xpeng", "li-auto", "xiaomi", "geely", "great-wall", "saic", "changan"]),
         ("US", ["tesla", "ford", "general-motors", "rivian", "lucid"]),
         ("DE", ["volkswagen", "bmw", "mercedes-benz", "audi", "porsche"]),
         ("FR", ["renault"]),
