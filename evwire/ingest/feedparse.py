@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html.entities import html5 as HTML5_ENTITIES
 from typing import Any
 
 import nh3
@@ -125,7 +126,7 @@ def _html_entities_to_chars(text: str) -> str:
         name = m.group(1)
         if name in _XML_ENTITIES:
             return m.group(0)
-        char = html.entities.html5.get(name + ";")
+        char = HTML5_ENTITIES.get(name + ";")
         return char if char is not None else m.group(0)
 
     return _NAMED_ENTITY.sub(repl, text)
@@ -262,6 +263,9 @@ def clean_title(value: str, *, is_html: bool) -> str:
 # ---------------------------------------------------------------- dates
 
 
+_SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(.*)$")
+
+
 def parse_feed_date(value: str | None) -> datetime | None:
     """RFC 822 and ISO 8601 dates (and what feedparser reads) to aware UTC; None when unreadable."""
     if not value:
@@ -270,6 +274,10 @@ def parse_feed_date(value: str | None) -> datetime | None:
     if not value:
         return None
     dt: datetime | None = None
+    slashed = _SLASH_DATE.match(value)
+    if slashed:  # 2026/01/05 10:00 (feedparser misreads these)
+        y, mo, d, rest = slashed.groups()
+        value = f"{y}-{int(mo):02d}-{int(d):02d}{rest}"
     if value[:4].isdigit() and len(value) >= 10 and value[4] == "-":
         try:
             dt = datetime.fromisoformat(value.replace(" ", "T", 1) if len(value) > 10 else value)
@@ -288,7 +296,9 @@ def parse_feed_date(value: str | None) -> datetime | None:
         parsed = _parse_date(value)
         if parsed is None:
             return None
-        dt = datetime(*parsed[:6], tzinfo=UTC)
+        import calendar
+
+        dt = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
@@ -306,8 +316,15 @@ class _Raw:
     )  # fmt: skip
 
     def __init__(self, base: str) -> None:
-        self.guid = self.title = self.link = self.published = self.updated = None
-        self.summary = self.content = self.image = self.author = None
+        self.guid: str | None = None
+        self.title: str | None = None
+        self.link: str | None = None
+        self.published: str | None = None
+        self.updated: str | None = None
+        self.summary: str | None = None
+        self.content: str | None = None
+        self.image: str | None = None
+        self.author: str | None = None
         self.title_is_html = False
         self.summary_is_text = self.content_is_text = False
         self.categories: list[str] = []
@@ -598,7 +615,7 @@ def _parse_json(body: bytes, url: str, fetched_at: datetime, charset: str | None
         raise IngestError("the document is JSON but not a JSON Feed (no https://jsonfeed.org version)")
     used: set[str] = set()
     items: list[FeedItem] = []
-    entries = data.get("items") if isinstance(data.get("items"), list) else []
+    entries: list[Any] = data["items"] if isinstance(data.get("items"), list) else []
     for entry in entries:
         if not isinstance(entry, dict):
             continue

@@ -155,6 +155,7 @@ def test_parse_future_dates_clamped_to_fetch_time() -> None:
         ("2026-01-08T09:30:00.123+01:00", datetime(2026, 1, 8, 8, 30, 0, 123000, tzinfo=UTC)),
         ("2026-01-08", datetime(2026, 1, 8, tzinfo=UTC)),
         ("08 Jan 2026 09:30 PST", datetime(2026, 1, 8, 17, 30, tzinfo=UTC)),
+        ("2026/01/05 10:00", datetime(2026, 1, 5, 10, 0, tzinfo=UTC)),
         ("not a date", None),
     ],
 )
