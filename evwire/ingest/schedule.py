@@ -21,6 +21,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # data types only: the decider does no I/O
+    from evwire.ingest.feedparse import ParsedFeed
+    from evwire.ingest.fetch import FetchResult
 
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(hours=24)
@@ -50,6 +55,22 @@ class PollOutcome:
     retry_after: float | None = None  # seconds, from a 429/503
     gone: bool = False  # HTTP 410
     item_dates: tuple[datetime, ...] = ()  # published dates in the feed document (dated items only)
+
+
+def outcome_from(
+    result: FetchResult, feed: ParsedFeed | None = None, parse_error: str | None = None
+) -> PollOutcome:
+    """A poll's outcome from the fetch result and, on 200, the parsed feed (or its parse error)."""
+    if result.error:
+        return PollOutcome(
+            ok=False, error=result.error, retry_after=result.retry_after, gone=result.status == 410
+        )
+    if result.not_modified:
+        return PollOutcome(ok=True, not_modified=True)
+    if parse_error or feed is None:
+        return PollOutcome(ok=False, error=parse_error or "the feed could not be read")
+    dates = tuple(item.published_at for item in feed.items if not item.date_missing)
+    return PollOutcome(ok=True, item_dates=dates)
 
 
 def publishing_interval(item_dates: tuple[datetime, ...] | list[datetime], now: datetime) -> timedelta | None:

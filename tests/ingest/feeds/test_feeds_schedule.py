@@ -95,3 +95,47 @@ def test_schedule_websub_feeds_polled_rarely() -> None:
     expired = websub_subscribed(FeedState(), NOW - timedelta(seconds=1))
     at, _ = next_poll(expired, PollOutcome(ok=True, item_dates=dates(timedelta(minutes=3))), NOW)
     assert at == NOW + MIN_INTERVAL
+
+
+def test_schedule_one_pass_over_misbehaving_feeds(feed_server, feed_settings) -> None:
+    """A poll pass as the poller will run it: every feed fetched, errors recorded, next times decided."""
+    import asyncio
+
+    from evwire.errors import IngestError
+    from evwire.ingest.feedparse import parse_feed
+    from evwire.ingest.fetch import HostLimiter, fetch_feed, make_client
+    from evwire.ingest.schedule import outcome_from
+
+    paths = ["/status/429?retry=7200", "/reset", "/invalid", "/feeds/rss2/feed.xml", "/feeds/atom/feed.xml"]
+
+    async def run():
+        limits = HostLimiter.from_settings(feed_settings)
+        async with make_client(feed_settings) as client:
+            return await asyncio.gather(
+                *(
+                    fetch_feed(client, feed_server.url(p), limits=limits, settings=feed_settings)
+                    for p in paths
+                )
+            )
+
+    before = {p.split("?")[0]: feed_server.hits[p.split("?")[0]] for p in paths}
+    decided = {}
+    for path, result in zip(paths, asyncio.run(run()), strict=True):
+        feed, error = None, None
+        if result.body is not None:
+            try:
+                feed = parse_feed(
+                    result.body, url=result.final_url, fetched_at=NOW, content_type=result.content_type
+                )
+            except IngestError as exc:
+                error = str(exc)
+        decided[path] = next_poll(FeedState(), outcome_from(result, feed, error), NOW)
+    assert all(feed_server.hits[p] == before[p] + 1 for p in before)  # every feed was polled once
+    at, state = decided["/status/429?retry=7200"]
+    assert at == NOW + timedelta(hours=2) and "429" in state.last_error
+    at, state = decided["/reset"]
+    assert at == NOW + timedelta(minutes=10) and "closed the connection" in state.last_error
+    at, state = decided["/invalid"]
+    assert "not valid XML" in state.last_error and state.error_count == 1
+    at, state = decided["/feeds/rss2/feed.xml"]
+    assert state.last_error is None and state.last_success_at == NOW and at > NOW
