@@ -26,6 +26,7 @@ from evwire.web.api import search as api_search
 from evwire.web.metrics import WebMetrics
 from evwire.web.middleware import EdgeMiddleware
 from evwire.web.routes import articles, channels, docs, feeds, home, ops, search
+from evwire.web.routes.figures import install as install_figures
 from evwire.web.templating import STATIC_DIR, make_templates, render
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.include_router(module.router)
     for module in (api_articles, api_channels, api_search):
         app.include_router(module.router, prefix="/api")
+    install_figures(app)  # figures pages, chart images, CSV, /api figures, the templates' chart panel
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(
         EdgeMiddleware, metrics=app.state.metrics, max_body=settings.max_article_bytes + BODY_SLACK
