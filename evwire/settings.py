@@ -54,8 +54,18 @@ class Settings(BaseSettings):
     feed_global_concurrency: int = Field(default=50, description="Feed requests at once, all hosts together.")
     feed_max_redirects: int = Field(default=5, description="Redirect hops followed before a fetch gives up.")
 
+    # Alerts out (evwire.alerts); docs/settings.md says more
+    smtp_url: SecretStr | None = Field(default=None, description="SMTP server for mail; unset: .eml files in data_dir.")
+    mail_from: str | None = Field(default=None, description="From address of alert mails.")
+    smtp_pool_size: int = Field(default=4, description="SMTP connections kept open and reused.")
+    smtp_timeout: float = Field(default=30.0, description="Seconds an SMTP server may take to answer.")
+    confirm_link_hours: int = Field(default=48, description="Hours a confirmation link stays valid.")
+    link_max_age_days: int = Field(default=365, description="Days manage and unsubscribe links stay valid.")
+    retry_base_seconds: float = Field(default=30.0, description="First retry delay after a temporary failure.")
+    retry_max_seconds: float = Field(default=21600.0, description="Longest retry delay.")
+
     def model_post_init(self, __context: object) -> None:
-        for name in ("admin_token", "secret_key"):
+        for name in ("admin_token", "secret_key", "smtp_url"):
             env_file = os.environ.get(f"EVWIRE_{name.upper()}_FILE")
             if env_file and getattr(self, name) is None:
                 object.__setattr__(self, name, SecretStr(Path(env_file).read_text().strip()))
