@@ -19,8 +19,11 @@ from evwire.tag.types import Tagging
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
 
-# Percolator key prefixes: a document has a key per token, title token, company and ticker.
-WORD, TITLE, ABOUT, ANY_MENTION, LISTING, SYMBOL = "w:", "t:", "c:", "m:", "x:", "s:"
+# Percolator key prefixes: a document has a key per token, pair of adjacent tokens (bigram), title
+# token and bigram, company and ticker. A two-word phrase is then a plain key; a longer one needs
+# all its bigrams and is checked in the text.
+WORD, BIGRAM, TITLE, TITLE_BIGRAM = "w:", "b:", "t:", "u:"
+ABOUT, ANY_MENTION, LISTING, SYMBOL = "c:", "m:", "x:", "s:"
 
 
 def fold(text: str) -> str:
@@ -42,12 +45,22 @@ def _joined(parts: Iterable[list[str]]) -> str:
     return " " + " \n ".join(" ".join(p) for p in parts) + " "
 
 
+def bigram(first: str, second: str) -> str:
+    return f"{first} {second}"
+
+
+def _bigrams(parts: Iterable[list[str]]) -> frozenset[str]:
+    return frozenset(bigram(a, b) for p in parts for a, b in zip(p, p[1:], strict=False))
+
+
 @dataclass(frozen=True, eq=False)
 class MatchDoc:
     tokens: frozenset[str]
     text: str  # padded token text, parts separated by newlines
     title_tokens: frozenset[str]
     title_text: str
+    bigrams: frozenset[str]  # "a b" for adjacent tokens within one part
+    title_bigrams: frozenset[str]
     about: frozenset[str] = frozenset()  # company slugs the article is about
     mentioned: frozenset[str] = frozenset()  # slugs only mentioned
     listings: frozenset[str] = frozenset()  # "HKG:1810", upper case
@@ -63,7 +76,9 @@ class MatchDoc:
     def keys(self) -> frozenset[str]:
         """Every exact key of this document, for the percolator's index and checks."""
         out = {WORD + t for t in self.tokens}
+        out.update(BIGRAM + b for b in self.bigrams)
         out.update(TITLE + t for t in self.title_tokens)
+        out.update(TITLE_BIGRAM + b for b in self.title_bigrams)
         out.update(ABOUT + s for s in self.about)
         out.update(ANY_MENTION + s for s in self.about | self.mentioned)
         out.update(LISTING + x for x in self.listings)
@@ -93,6 +108,8 @@ def make_doc(
         text=_joined(parts),
         title_tokens=frozenset(title_toks),
         title_text=_joined([title_toks]),
+        bigrams=_bigrams(parts),
+        title_bigrams=_bigrams([title_toks]),
         about=about_set,
         mentioned=frozenset(s.lower() for s in mentioned) - about_set,
         listings=frozenset(f"{ex}:{sym}" for ex, sym in pairs),

@@ -15,11 +15,24 @@ positive term at all (``NOT recall``) go to a small always-checked list.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 
-from evwire.alerts.document import ABOUT, ANY_MENTION, LISTING, SYMBOL, TITLE, WORD, MatchDoc, phrase_text
+from evwire.alerts.document import (
+    ABOUT,
+    ANY_MENTION,
+    BIGRAM,
+    LISTING,
+    SYMBOL,
+    TITLE,
+    TITLE_BIGRAM,
+    WORD,
+    MatchDoc,
+    bigram,
+    phrase_text,
+)
 from evwire.alerts.query import (
     And,
     Company,
@@ -45,15 +58,19 @@ _STOPWORDS = frozenset(
 
 
 # --- literals ----------------------------------------------------------------------------
-# A literal is ("k", key) for a plain key of MatchDoc.keys, or ("p"|"tp", padded phrase) for a
-# phrase in the text or title. Keys for a positive literal that can serve as its anchor:
+# A literal is ("k", key) for a plain key of MatchDoc.keys (a word, a two-word phrase as a bigram,
+# a company, a ticker), or ("p"|"tp", padded phrase) for a longer phrase in the text or title,
+# which implies each of its bigram keys.
+
+
+PHRASE_LIT, TITLE_PHRASE_LIT = "p:", "q:"  # value prefixes of phrase literals (no key has them)
 
 
 @dataclass(frozen=True)
 class Literal:
     kind: str  # "k" key, "p" phrase in text, "tp" phrase in title
-    value: str
-    anchors: tuple[str, ...]  # keys any one of which the literal implies (a phrase implies all its words)
+    value: str  # the key, or PHRASE_LIT / TITLE_PHRASE_LIT + padded phrase: unique across kinds
+    anchors: tuple[str, ...]  # keys the literal implies (a phrase implies each of its bigrams)
 
 
 def literal(term: Term, mentions: bool) -> Literal:
@@ -61,10 +78,14 @@ def literal(term: Term, mentions: bool) -> Literal:
         return Literal("k", WORD + term.token, (WORD + term.token,))
     if isinstance(term, TitleWord):
         return Literal("k", TITLE + term.token, (TITLE + term.token,))
-    if isinstance(term, Phrase):
-        return Literal("p", phrase_text(term.tokens), tuple(WORD + t for t in term.tokens))
-    if isinstance(term, TitlePhrase):
-        return Literal("tp", phrase_text(term.tokens), tuple(TITLE + t for t in term.tokens))
+    if isinstance(term, Phrase | TitlePhrase):
+        prefix = BIGRAM if isinstance(term, Phrase) else TITLE_BIGRAM
+        pairs = tuple(prefix + bigram(a, b) for a, b in zip(term.tokens, term.tokens[1:], strict=False))
+        if len(pairs) == 1:  # a two-word phrase is a bigram key
+            return Literal("k", pairs[0], pairs)
+        if isinstance(term, Phrase):
+            return Literal("p", PHRASE_LIT + phrase_text(term.tokens), pairs)
+        return Literal("tp", TITLE_PHRASE_LIT + phrase_text(term.tokens), pairs)
     if isinstance(term, Company):
         key = (ANY_MENTION if mentions else ABOUT) + term.slug
         return Literal("k", key, (key,))
@@ -76,6 +97,8 @@ def literal(term: Term, mentions: bool) -> Literal:
 def heuristic_cost(key: str) -> float:
     """A guess at the share of articles holding ``key`` when no measured frequency is known."""
     prefix, value = key[:2], key[2:]
+    if prefix in (BIGRAM, TITLE_BIGRAM):
+        return 0.005 if prefix == TITLE_BIGRAM else 0.02
     if prefix in (LISTING, SYMBOL):
         return 0.002
     if prefix == ABOUT:
@@ -165,40 +188,62 @@ def required_keys(node: Node, mentions: bool, cost) -> set[str] | None:  # type:
 # --- the index ---------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class _Entry:
-    """One distinct conjunction and the queries that hold it."""
+Key = tuple[frozenset[str], frozenset[str]]  # a conjunction as literal values: (positive, negative)
 
-    conj: Conj
-    anchor: str | None  # None: in the always-checked list
-    second: str | None
-    pos_keys: frozenset[str]
-    neg_keys: frozenset[str]
-    pos_phrases: tuple[tuple[str, str], ...]
-    neg_phrases: tuple[tuple[str, str], ...]
-    qids: set[QueryId] = field(default_factory=set)
+
+class _Entry:
+    """One distinct conjunction that needs a check once its anchor and second key are found."""
+
+    __slots__ = ("key", "group", "pos_keys", "neg_keys", "pos_phrases", "neg_phrases", "qids")
+
+    def __init__(self, key: Key, group: _Group, anchor_keys: set[str]) -> None:
+        pos, neg = key
+        self.key = key
+        self.group = group
+        self.pos_keys = frozenset(v for v in pos if not _is_phrase(v)) - anchor_keys
+        self.neg_keys = frozenset(v for v in neg if not _is_phrase(v))
+        self.pos_phrases = tuple(sorted(v for v in pos if _is_phrase(v)))
+        self.neg_phrases = tuple(sorted(v for v in neg if _is_phrase(v)))
+        self.qids: set[QueryId] = set()
 
     def check(self, doc: MatchDoc, keys: frozenset[str]) -> bool:
         if self.pos_keys and not keys.issuperset(self.pos_keys):
             return False
         if self.neg_keys and not keys.isdisjoint(self.neg_keys):
             return False
-        for kind, text in self.pos_phrases:
-            if text not in (doc.text if kind == "p" else doc.title_text):
+        for value in self.pos_phrases:
+            if not _has_phrase(doc, value):
                 return False
-        for kind, text in self.neg_phrases:
-            if text in (doc.text if kind == "p" else doc.title_text):
-                return False
-        return True
+        return not any(_has_phrase(doc, value) for value in self.neg_phrases)
 
 
-def _split(lits: frozenset[Literal]) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
-    keys = frozenset(lit.value for lit in lits if lit.kind == "k")
-    phrases = tuple(sorted((lit.kind, lit.value) for lit in lits if lit.kind != "k"))
-    return keys, phrases
+class _Group:
+    """The conjunctions filed under one (anchor, second key).
+
+    At most one conjunction of a group needs no check (the one made of exactly the anchor and
+    the second key); its queries are ``sure``. The others are entries checked one by one.
+    """
+
+    __slots__ = ("anchor", "second", "sure", "checked")
+
+    def __init__(self, anchor: str | None, second: str | None) -> None:
+        self.anchor = anchor  # None: the always-checked group
+        self.second = second
+        self.sure: set[QueryId] = set()
+        self.checked: dict[Key, _Entry] = {}
 
 
-# What a stored query holds: an _Entry, a direct key (str), or _WHOLE.
+def _is_phrase(value: str) -> bool:
+    return value.startswith((PHRASE_LIT, TITLE_PHRASE_LIT))
+
+
+def _has_phrase(doc: MatchDoc, value: str) -> bool:
+    if value.startswith(PHRASE_LIT):
+        return value[2:] in doc.text
+    return value[2:] in doc.title_text
+
+
+# What a stored query holds: a direct key (str), a _Group (its sure conjunction), an _Entry, or _WHOLE.
 _WHOLE = object()
 
 
@@ -207,19 +252,20 @@ class Percolator:
 
     def __init__(self, doc_freq: Mapping[str, float] | None = None) -> None:
         self._doc_freq = doc_freq
-        # anchor -> second key (None: none) -> conjunction -> entry
-        self._index: dict[str, dict[str | None, dict[Conj, _Entry]]] = {}
+        self._index: dict[str, dict[str | None, _Group]] = {}  # anchor -> second key -> group
         self._direct: dict[str, set[QueryId]] = {}  # single-key conjunctions: no check needed
-        self._always: dict[Conj, _Entry] = {}  # no positive term
+        self._always = _Group(None, None)  # conjunctions with no positive term
         self._whole: dict[QueryId, tuple[Node, bool, tuple[str, ...] | None]] = {}  # DNF too large
         self._whole_by_key: dict[str, set[QueryId]] = {}
         self._whole_always: set[QueryId] = set()
         self._refs: dict[QueryId, tuple[object, ...]] = {}
 
     def cost(self, key: str) -> float:
-        if self._doc_freq is not None and key in self._doc_freq:
-            return self._doc_freq[key]
-        return heuristic_cost(key)
+        """Estimated share of articles with ``key``; keys never seen in ``doc_freq`` count as rare."""
+        if self._doc_freq is None:
+            return heuristic_cost(key)
+        freq = self._doc_freq.get(key)
+        return freq if freq is not None else heuristic_cost(key) * 0.01
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -245,25 +291,34 @@ class Percolator:
 
     def _add_conj(self, query_id: QueryId, conj: Conj) -> object:
         pos, neg = conj
-        pos_keys, pos_phrases = _split(pos)
-        if len(pos) == 1 and not neg and pos_keys:
-            (key,) = pos_keys
-            self._direct.setdefault(key, set()).add(query_id)
-            return key
+        if len(pos) == 1 and not neg:
+            (lit,) = pos
+            if lit.kind == "k":
+                key = sys.intern(lit.value)
+                self._direct.setdefault(key, set()).add(query_id)
+                return key
         if not pos:
-            anchor = second = None
-            entries = self._always
+            group = self._always
         else:
             # Anchor: the rarest key a positive literal implies; second key: the next rarest.
             candidates = sorted({a for lit in pos for a in lit.anchors}, key=lambda k: (self.cost(k), k))
-            anchor = candidates[0]
-            second = candidates[1] if len(candidates) > 1 else None
-            entries = self._index.setdefault(anchor, {}).setdefault(second, {})
-        entry = entries.get(conj)
+            anchor = sys.intern(candidates[0])
+            second = sys.intern(candidates[1]) if len(candidates) > 1 else None
+            groups = self._index.setdefault(anchor, {})
+            group = groups.get(second)
+            if group is None:
+                group = groups[second] = _Group(anchor, second)
+        found = {group.anchor, group.second}
+        if not neg and all(lit.kind == "k" and lit.value in found for lit in pos):
+            group.sure.add(query_id)
+            return group
+        key: Key = (
+            frozenset(sys.intern(lit.value) for lit in pos),
+            frozenset(sys.intern(lit.value) for lit in neg),
+        )
+        entry = group.checked.get(key)
         if entry is None:
-            neg_keys, neg_phrases = _split(neg)
-            rest = pos_keys - {anchor, second}
-            entry = entries[conj] = _Entry(conj, anchor, second, rest, neg_keys, pos_phrases, neg_phrases)
+            entry = group.checked[key] = _Entry(key, group, {k for k in found if k})
         entry.qids.add(query_id)
         return entry
 
@@ -271,25 +326,27 @@ class Percolator:
         for ref in self._refs.pop(query_id, ()):
             if isinstance(ref, str):
                 _discard(self._direct, ref, query_id)
-            elif isinstance(ref, _Entry):
-                ref.qids.discard(query_id)
-                if ref.qids:
-                    continue
-                if ref.anchor is None:
-                    del self._always[ref.conj]
-                    continue
-                groups = self._index[ref.anchor]
-                entries = groups[ref.second]
-                del entries[ref.conj]
-                if not entries:
-                    del groups[ref.second]
-                    if not groups:
-                        del self._index[ref.anchor]
-            else:
+                continue
+            if ref is _WHOLE:
                 _ast, _m, keys = self._whole.pop(query_id)
                 self._whole_always.discard(query_id)
                 for k in keys or ():
                     _discard(self._whole_by_key, k, query_id)
+                continue
+            if isinstance(ref, _Entry):
+                ref.qids.discard(query_id)
+                group = ref.group
+                if not ref.qids:
+                    del group.checked[ref.key]
+            else:
+                assert isinstance(ref, _Group)
+                group = ref
+                group.sure.discard(query_id)
+            if group.anchor is not None and not group.sure and not group.checked:
+                groups = self._index[group.anchor]
+                del groups[group.second]
+                if not groups:
+                    del self._index[group.anchor]
 
     def match(self, doc: MatchDoc) -> set[QueryId]:
         """Ids of the stored queries that match ``doc``."""
@@ -309,10 +366,13 @@ class Percolator:
                 else:
                     seconds = [s for s in groups if s is None or s in keys]
                 for s in seconds:
-                    for entry in groups[s].values():
+                    group = groups[s]
+                    if group.sure:
+                        out |= group.sure
+                    for entry in group.checked.values():
                         if entry.check(doc, keys):
                             out |= entry.qids
-        for entry in self._always.values():
+        for entry in self._always.checked.values():
             if entry.check(doc, keys):
                 out |= entry.qids
         if self._whole:
@@ -331,9 +391,10 @@ class Percolator:
         return {
             "queries": len(self._refs),
             "anchors": len(self._index),
-            "entries": sum(len(e) for g in self._index.values() for e in g.values()),
+            "groups": sum(len(gs) for gs in self._index.values()),
+            "checked_entries": sum(len(g.checked) for gs in self._index.values() for g in gs.values()),
             "direct_keys": len(self._direct),
-            "always": len(self._always),
+            "always": len(self._always.checked),
             "whole": len(self._whole),
         }
 
