@@ -175,7 +175,7 @@ class SmtpConfig:
 
 
 def parse_smtp_url(url: str, timeout: float = 30.0) -> SmtpConfig:
-    """``smtp://user:pass@host:port``, ``smtps://...`` (implicit TLS), ``?starttls=true``, ``?verify=false``"""
+    """Read ``smtp://user:pass@host:port``, ``smtps://`` (TLS), ``?starttls=true``, ``?verify=false``."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps") or not parts.hostname:
