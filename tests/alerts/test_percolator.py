@@ -66,7 +66,7 @@ def _naive(stored: dict[int, tuple[Node, bool]], doc: MatchDoc) -> set[int]:
     return {qid for qid, (ast, mentions) in stored.items() if evaluate(ast, doc, mentions)}
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(queries, st.booleans()), min_size=1, max_size=25),
     st.lists(docs, min_size=1, max_size=5),
@@ -83,7 +83,7 @@ def test_percolator_equals_naive_evaluation(
         assert perc.match(doc) == _naive(stored, doc)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(queries, st.booleans()), min_size=2, max_size=20),
     st.data(),
@@ -141,7 +141,7 @@ def test_percolator_round_trip_text_is_stable() -> None:
     assert to_text(parse_query(to_text(parse_query(q)))) == to_text(parse_query(q))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(queries)
 def test_query_to_text_parses_back_to_the_same_ast(ast: Node) -> None:
     assert parse_query(to_text(ast)) == ast
