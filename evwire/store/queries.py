@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -331,8 +332,10 @@ def role_counts(session: Session, company_id: int) -> tuple[int, int]:
     return counts.get("about", 0), counts.get("mentioned", 0)
 
 
-def count_mentions(session: Session, company_id: int, role: str) -> int:
-    return dict(zip(VISIBLE_ROLES, role_counts(session, company_id), strict=True)).get(role, 0)
+def _plan_count(session: Session, company_id: int, role: str, cap: int) -> int:
+    """How many articles the channel has with ``role``, counted only up to ``cap`` (cheap for any size)."""
+    inner = select(literal(1)).where(_M.c.company_id == company_id, _M.c.role == role).limit(cap).subquery()
+    return session.connection().execute(select(func.count()).select_from(inner)).scalar() or 0
 
 
 def _channel_article_rows(
@@ -341,14 +344,18 @@ def _channel_article_rows(
     role: str,
     limit: int,
     before: Cursor | None,
-    count: int,
     total: int | None = None,
 ) -> Sequence:
     """The cheaper plan for this channel's size: join+sort costs ~count rows, the newest-first scan
-    ~limit * total / count rows (see the module docstring)."""
+    ~limit * total / count rows (see the module docstring). The count is taken only up to the
+    break-even point, so choosing costs at most ~sqrt(limit * total) index entries."""
     if total is None:
         total = session.connection().execute(_MAX_ID).scalar() or 0  # cheap estimate of the table size
-    plan = _CHANNEL_JOIN if count * count <= (limit + 1) * total else _CHANNEL_SCAN
+    cap = math.isqrt((limit + 1) * max(total, 1)) + 1
+    count = _plan_count(session, company_id, role, cap)
+    if count == 0:
+        return []
+    plan = _CHANNEL_JOIN if count < cap else _CHANNEL_SCAN
     return _run(session, plan[before is not None], cid=company_id, role=role, **_keyset_params(before, limit))
 
 
@@ -364,10 +371,7 @@ def channel_articles(
     company_id = _company_id(session, slug)
     if company_id is None:
         return None
-    count = count_mentions(session, company_id, role)
-    if count == 0:
-        return CardPage([], None)
-    return _page(session, _channel_article_rows(session, company_id, role, limit, before, count), limit)
+    return _page(session, _channel_article_rows(session, company_id, role, limit, before), limit)
 
 
 def articles_page(
@@ -438,9 +442,12 @@ def mention_counts(session: Session) -> dict[int, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def channel_index(session: Session, *, filter_text: str | None = None) -> list[ChannelCount]:
-    """Every company with its article counts, by name; ``filter_text`` matches name, slug, alias or ticker."""
-    counts = mention_counts(session)
+def channel_index(
+    session: Session, *, filter_text: str | None = None, counts: Mapping[int, tuple[int, int]] | None = None
+) -> list[ChannelCount]:
+    """Every company with its article counts, by name; ``filter_text`` matches name, slug, alias or ticker.
+    ``counts`` is a recent ``mention_counts`` result, computed here when not given."""
+    counts = mention_counts(session) if counts is None else counts
     companies = session.execute(
         select(
             Company.id, Company.slug, Company.name, Company.kind, Company.country, Company.aliases
@@ -470,8 +477,15 @@ def channel_refs(session: Session) -> list[ChannelRef]:
     return [ChannelRef(slug, name) for slug, name in rows]
 
 
-def channel_info(session: Session, slug: str, *, extras: bool = True) -> ChannelInfo | None:
-    """The company behind a channel, with its counts; ``extras=False`` skips tickers, people and brands."""
+def channel_info(
+    session: Session,
+    slug: str,
+    *,
+    extras: bool = True,
+    counts: Mapping[int, tuple[int, int]] | None = None,
+) -> ChannelInfo | None:
+    """The company behind a channel with its (about, mentioned) counts, exact unless ``counts`` (a
+    recent ``mention_counts`` result) is given; ``extras=False`` skips tickers, people and brands."""
     rows = _run(session, _COMPANY, slug=slug)
     if not rows:
         return None
@@ -493,7 +507,7 @@ def channel_info(session: Session, slug: str, *, extras: bool = True) -> Channel
                 children.append(ChannelRef(a, b))
             else:
                 parent = ChannelRef(a, b)
-    about, mentioned = role_counts(session, c.id)
+    about, mentioned = counts.get(c.id, (0, 0)) if counts is not None else role_counts(session, c.id)
     return ChannelInfo(
         id=c.id,
         slug=c.slug,
@@ -513,22 +527,25 @@ def channel_info(session: Session, slug: str, *, extras: bool = True) -> Channel
 
 
 def channel_view(
-    session: Session, slug: str, *, limit: int = 30, before: Cursor | None = None, mentioned_limit: int = 10
+    session: Session,
+    slug: str,
+    *,
+    limit: int = 30,
+    before: Cursor | None = None,
+    mentioned_limit: int = 10,
+    counts: Mapping[int, tuple[int, int]] | None = None,
 ) -> ChannelView | None:
     """Everything the channel page shows: the company, its latest about-articles, and a separate
     short list of articles that only mention it. Chips for both lists come from one query."""
-    info = channel_info(session, slug)
+    info = channel_info(session, slug, counts=counts)
     if info is None:
         return None
     total = session.connection().execute(_MAX_ID).scalar() or 0
-    about_rows: Sequence = []
-    if info.about_count:
-        about_rows = _channel_article_rows(session, info.id, "about", limit, before, info.about_count, total)
+    about_rows = _channel_article_rows(session, info.id, "about", limit, before, total)
     also_rows: Sequence = []
-    if info.mentioned_count and before is None:
-        also_rows = _channel_article_rows(
-            session, info.id, "mentioned", mentioned_limit, None, info.mentioned_count, total
-        )[:mentioned_limit]
+    if before is None:
+        also_rows = _channel_article_rows(session, info.id, "mentioned", mentioned_limit, None, total)
+        also_rows = also_rows[:mentioned_limit]
     more = len(about_rows) > limit
     about_rows = about_rows[:limit]
     chips = load_chips(session, [r.id for r in about_rows] + [r.id for r in also_rows])
@@ -549,13 +566,9 @@ class FeedEntry:
     body: str
 
 
-def channel_feed_entries(
-    session: Session, company_id: int, *, count: int, limit: int = 30
-) -> list[FeedEntry]:
+def channel_feed_entries(session: Session, company_id: int, *, limit: int = 30) -> list[FeedEntry]:
     """The newest about-articles of a channel with their text, for RSS/Atom."""
-    if count == 0:
-        return []
-    ids = [r.id for r in _channel_article_rows(session, company_id, "about", limit, None, count)[:limit]]
+    ids = [r.id for r in _channel_article_rows(session, company_id, "about", limit, None)[:limit]]
     if not ids:
         return []
     by_id = {r.id: r for r in _run(session, _FEED_ROWS, ids=ids)}

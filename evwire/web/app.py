@@ -23,6 +23,7 @@ from evwire.settings import Settings
 from evwire.web.api import articles as api_articles
 from evwire.web.api import channels as api_channels
 from evwire.web.api import search as api_search
+from evwire.web.counts import CountCache
 from evwire.web.metrics import WebMetrics
 from evwire.web.middleware import EdgeMiddleware
 from evwire.web.routes import articles, channels, docs, feeds, home, ops, search
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.settings = settings
     app.state.templates = make_templates()
     app.state.metrics = WebMetrics(services)
+    app.state.counts = CountCache()
 
     for module in (home, articles, channels, feeds, search, ops, docs):
         app.include_router(module.router)

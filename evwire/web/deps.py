@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from evwire.pipeline import Services
 from evwire.settings import Settings
+from evwire.web.counts import Counts
 
 
 def get_services(request: Request) -> Services:
@@ -28,13 +29,27 @@ def get_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent (scope="function")."""
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope="function").
+    After a committed write the app's cached channel counts are dropped."""
     with services.db.session() as session:
         yield session
+    if request.method in WRITE_METHODS:
+        request.app.state.counts.invalidate()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_counts(request: Request, session: SessionDep) -> Counts:
+    """Every channel's (about, mentioned) counts, at most CountCache.ttl seconds old."""
+    return request.app.state.counts.get(session)
+
+
+CountsDep = Annotated[Counts, Depends(get_counts)]
 
 _bearer = HTTPBearer(auto_error=False, description="EVWIRE_ADMIN_TOKEN")
 

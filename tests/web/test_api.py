@@ -18,7 +18,7 @@ def test_api_post_sample_files_it_under_xiaomi_and_ford(client: TestClient) -> N
     assert {c["slug"] for c in art["about"]} == {"xiaomi", "ford"}
     assert {"tesla", "nvidia"} <= {c["slug"] for c in art["mentioned"]}
     assert {"exchange": "HKG", "symbol": "1810", "company": "xiaomi"} in art["tickers"]
-    assert {"name": "Jim Farley", "role": "CEO", "company": "ford"} in art["people"]
+    assert ("Jim Farley", "ford") in {(p["name"], p["company"]) for p in art["people"]}
     assert art["published"].startswith("2026-01-08")
     again = client.post("/api/articles", json=sample_payload(), headers=ADMIN)
     assert again.status_code == 200 and again.json()["created"] is False
@@ -37,7 +37,7 @@ def test_api_get_article_channel_and_lists(client: TestClient, sample_id: int) -
     assert xiaomi["about_count"] == 1
     ch = client.get("/api/channels/xiaomi").json()
     assert "HKG:1810" in ch["tickers"] and ch["links"]["rss"] == "/channels/xiaomi/feed.rss"
-    assert {"name": "Lei Jun", "role": "founder and CEO"} in ch["people"]
+    assert "Lei Jun" in {p["name"] for p in ch["people"]}
     items = client.get("/api/channels/xiaomi/articles").json()["items"]
     assert [i["id"] for i in items] == [sample_id]
     assert client.get("/api/channels/tesla/articles").json()["items"] == []

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from evwire.store.queries import channel_articles, channel_index, channel_info, encode_cursor
 from evwire.web.api.models import ArticlePageOut, ArticleSummaryOut, ChannelOut, ChannelSummaryOut, ErrorOut
-from evwire.web.deps import SessionDep, SettingsDep
+from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor
 
 router = APIRouter(tags=["channels"])
@@ -17,16 +17,19 @@ ERRORS = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
 
 @router.get("/channels", response_model=list[ChannelSummaryOut])
 def list_channels(
-    session: SessionDep, q: Annotated[str | None, Query(max_length=100, description="filter text")] = None
+    session: SessionDep,
+    counts: CountsDep,
+    q: Annotated[str | None, Query(max_length=100, description="filter text")] = None,
 ) -> list[ChannelSummaryOut]:
-    """Every company channel with how many articles are about it and how many mention it."""
-    return [ChannelSummaryOut.of(c) for c in channel_index(session, filter_text=q)]
+    """Every company channel with how many articles are about it and how many mention it
+    (counts may be up to 30 s old)."""
+    return [ChannelSummaryOut.of(c) for c in channel_index(session, filter_text=q, counts=counts)]
 
 
 @router.get("/channels/{slug}", response_model=ChannelOut, responses=ERRORS)
-def get_channel(session: SessionDep, slug: str) -> ChannelOut:
+def get_channel(session: SessionDep, counts: CountsDep, slug: str) -> ChannelOut:
     """A channel: the company's tickers, people, models, parent and sub-brands, counts and feed links."""
-    info = channel_info(session, slug)
+    info = channel_info(session, slug, counts=counts)
     if info is None:
         raise HTTPException(404, f"no channel {slug!r}")
     return ChannelOut.of(info)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
 from evwire.store.queries import channel_index, channel_view
-from evwire.web.deps import SessionDep, SettingsDep
+from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor
 from evwire.web.templating import render
 
@@ -17,9 +17,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/channels")
 def channels_index(
-    request: Request, session: SessionDep, q: Annotated[str | None, Query(max_length=100)] = None
+    request: Request,
+    session: SessionDep,
+    counts: CountsDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    rows = channel_index(session, filter_text=q)
+    rows = channel_index(session, filter_text=q, counts=counts)
     return render(request, "channels.html", {"channels": rows, "q": q or ""})
 
 
@@ -28,10 +31,11 @@ def channel_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    counts: CountsDep,
     slug: str,
     before: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    view = channel_view(session, slug, limit=settings.page_size, before=parse_cursor(before))
+    view = channel_view(session, slug, limit=settings.page_size, before=parse_cursor(before), counts=counts)
     if view is None:
         raise HTTPException(404, f"no channel {slug!r}; see /channels for the list")
     return render(request, "channel.html", {"v": view, "c": view.info, "first_page": before is None})

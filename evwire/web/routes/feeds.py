@@ -58,10 +58,10 @@ def build_feed(info: ChannelInfo, entries: list[FeedEntry], base_url: str, kind:
 
 
 def _feed(session: SessionDep, settings: SettingsDep, slug: str, kind: str) -> Response:
-    info = channel_info(session, slug, extras=False)
+    info = channel_info(session, slug, extras=False, counts={})
     if info is None:
         raise HTTPException(404, f"no channel {slug!r}")
-    entries = channel_feed_entries(session, info.id, count=info.about_count, limit=FEED_SIZE)
+    entries = channel_feed_entries(session, info.id, limit=FEED_SIZE)
     media = "application/atom+xml" if kind == "atom" else "application/rss+xml"
     return Response(build_feed(info, entries, settings.base_url, kind), media_type=f"{media}; charset=utf-8")
 
