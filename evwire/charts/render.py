@@ -61,4 +61,4 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def javascript_bundle() -> str:
     """Vega, Vega-Lite and vega-embed in one script (sets window.vega, vegaLite, vegaEmbed); for vendoring."""
-    return vlc.javascript_bundle(vl_version=vl_version())
+    return vlc.javascript_bundle(vl_version=vl_version())  # type: ignore[call-arg]  # snippet is optional

@@ -277,7 +277,7 @@ def compare_spec(
         }
         for f in rows
     ]
-    names = sorted({v["company"] for v in values})
+    names = sorted({f.shown.company_name for f in rows})
     chart = (
         alt.Chart(
             alt.Data(values=values), title=alt.Title(f"Monthly {metric}: {', '.join(names)}", anchor="start")

@@ -122,7 +122,7 @@ def resolve_figures(rows: Iterable[Figure]) -> list[ShownFigure]:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select():  # a Select of (DeliveryFigure, company slug, company name)
     return select(DeliveryFigure, Company.slug, Company.name).join(
         Company, Company.id == DeliveryFigure.company_id
     )
@@ -185,7 +185,8 @@ def shown_figures(session: Session, **filters: object) -> list[ShownFigure]:
 
 def main_metric(figures: Iterable[Figure | ShownFigure]) -> str | None:
     """The metric a company reports most actuals in (BYD: sales; most makers: deliveries)."""
-    counts = Counter(f.metric for f in figures if f.kind == "actual")
+    rows = [f.shown if isinstance(f, ShownFigure) else f for f in figures]
+    counts = Counter(f.metric for f in rows if f.kind == "actual")
     if not counts:
         return None
     order = {"deliveries": 0, "sales": 1, "production": 2, "orders": 3}

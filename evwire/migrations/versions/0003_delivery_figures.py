@@ -32,7 +32,8 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('actual', 'target', 'guidance')", name=op.f("ck_delivery_figures_kind")),
         sa.CheckConstraint(
-            "metric IN ('deliveries', 'sales', 'production', 'orders')", name=op.f("ck_delivery_figures_metric")
+            "metric IN ('deliveries', 'sales', 'production', 'orders')",
+            name=op.f("ck_delivery_figures_metric"),
         ),
         sa.CheckConstraint(
             "origin IN ('extracted', 'imported', 'editor')", name=op.f("ck_delivery_figures_origin")

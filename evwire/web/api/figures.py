@@ -7,7 +7,7 @@ extracted, newest first), with the other stored sources of the same figure in ``
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from evwire.web.api.models import ErrorOut
 from evwire.web.deps import SessionDep
 
 router = APIRouter(tags=["figures"])
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 Metric = Literal["deliveries", "sales", "production", "orders"]
 Kind = Literal["actual", "target", "guidance"]
 
