@@ -332,10 +332,12 @@ def role_counts(session: Session, company_id: int) -> tuple[int, int]:
     return counts.get("about", 0), counts.get("mentioned", 0)
 
 
-def _plan_count(session: Session, company_id: int, role: str, cap: int) -> int:
-    """How many articles the channel has with ``role``, counted only up to ``cap`` (cheap for any size)."""
-    inner = select(literal(1)).where(_M.c.company_id == company_id, _M.c.role == role).limit(cap).subquery()
-    return session.connection().execute(select(func.count()).select_from(inner)).scalar() or 0
+_PLAN_COUNT = select(func.count()).select_from(
+    select(literal(1))
+    .where(_M.c.company_id == bindparam("cid"), _M.c.role == bindparam("role"))
+    .limit(bindparam("cap"))
+    .subquery()
+)
 
 
 def _channel_article_rows(
@@ -345,16 +347,23 @@ def _channel_article_rows(
     limit: int,
     before: Cursor | None,
     total: int | None = None,
+    known_count: int | None = None,
 ) -> Sequence:
     """The cheaper plan for this channel's size: join+sort costs ~count rows, the newest-first scan
     ~limit * total / count rows (see the module docstring). The count is taken only up to the
-    break-even point, so choosing costs at most ~sqrt(limit * total) index entries."""
+    break-even point, so choosing costs at most ~sqrt(limit * total) index entries; a ``known_count``
+    (possibly stale) at or past that point skips counting, as the scan is right for any large channel."""
     if total is None:
         total = session.connection().execute(_MAX_ID).scalar() or 0  # cheap estimate of the table size
     cap = math.isqrt((limit + 1) * max(total, 1)) + 1
-    count = _plan_count(session, company_id, role, cap)
-    if count == 0:
-        return []
+    if known_count is not None and known_count >= cap:
+        count = cap
+    else:
+        count = (
+            session.connection().execute(_PLAN_COUNT, {"cid": company_id, "role": role, "cap": cap}).scalar()
+        )
+        if not count:
+            return []
     plan = _CHANNEL_JOIN if count < cap else _CHANNEL_SCAN
     return _run(session, plan[before is not None], cid=company_id, role=role, **_keyset_params(before, limit))
 
@@ -541,10 +550,13 @@ def channel_view(
     if info is None:
         return None
     total = session.connection().execute(_MAX_ID).scalar() or 0
-    about_rows = _channel_article_rows(session, info.id, "about", limit, before, total)
+    known = (info.about_count, info.mentioned_count) if counts is not None else (None, None)
+    about_rows = _channel_article_rows(session, info.id, "about", limit, before, total, known[0])
     also_rows: Sequence = []
     if before is None:
-        also_rows = _channel_article_rows(session, info.id, "mentioned", mentioned_limit, None, total)
+        also_rows = _channel_article_rows(
+            session, info.id, "mentioned", mentioned_limit, None, total, known[1]
+        )
         also_rows = also_rows[:mentioned_limit]
     more = len(about_rows) > limit
     about_rows = about_rows[:limit]
