@@ -351,12 +351,12 @@ class Percolator:
     def match(self, doc: MatchDoc) -> set[QueryId]:
         """Ids of the stored queries that match ``doc``."""
         keys = doc.keys
-        out: set[QueryId] = set()
+        parts: list[set[QueryId]] = []  # matching id sets, merged once at the end
         direct, index = self._direct, self._index
         for k in keys:
             ids = direct.get(k)
             if ids:
-                out |= ids
+                parts.append(ids)
             groups = index.get(k)
             if groups:
                 if len(groups) > len(keys):
@@ -368,13 +368,19 @@ class Percolator:
                 for s in seconds:
                     group = groups[s]
                     if group.sure:
-                        out |= group.sure
-                    for entry in group.checked.values():
-                        if entry.check(doc, keys):
-                            out |= entry.qids
+                        parts.append(group.sure)
+                    if group.checked:
+                        for entry in group.checked.values():
+                            if entry.check(doc, keys):
+                                parts.append(entry.qids)
         for entry in self._always.checked.values():
             if entry.check(doc, keys):
-                out |= entry.qids
+                parts.append(entry.qids)
+        out: set[QueryId] = set()
+        if parts:
+            parts.sort(key=len, reverse=True)
+            out = set(parts[0])  # copying the largest set is much cheaper than adding its ids one by one
+            out.update(*parts[1:])
         if self._whole:
             todo = set(self._whole_always)
             for k in keys:

@@ -363,10 +363,13 @@ class SmtpTransport:
     async def send_many(
         self, messages: Iterable[EmailMessage | tuple[bytes, str, Sequence[str]]]
     ) -> list[SendResult]:
-        """Send many messages over the pool's connections at once; results in input order."""
-        items = list(messages)
-        results: list[SendResult | None] = [None] * len(items)
-        it = iter(enumerate(items))
+        """Send many messages over the pool's connections at once; results in input order.
+
+        ``messages`` is consumed lazily (a generator keeps memory flat for a large fan-out); an
+        item is an EmailMessage or ``(data, sender, recipients)``.
+        """
+        results: dict[int, SendResult] = {}
+        it = iter(enumerate(messages))
 
         async def worker() -> None:
             for i, item in it:
@@ -376,8 +379,8 @@ class SmtpTransport:
                     data, sender, rcpts = item
                     results[i] = await self.send(data, sender, rcpts)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.pool_size, len(items)) or 1)))
-        return [r for r in results if r is not None]
+        await asyncio.gather(*(worker() for _ in range(self.pool_size)))
+        return [results[i] for i in range(len(results))]
 
     async def close(self) -> None:
         conns, self._idle = self._idle, []

@@ -1,0 +1,235 @@
+"""Fan-out benchmark (SMTP part): one article to N subscribers into a local aiosmtpd sink.
+
+    python bench/fanout.py            # 100,000 subscribers
+    python bench/fanout.py --quick    # 2,000
+
+The sink is aiosmtpd in a process of its own on 127.0.0.1 (it counts messages, recipients and
+connections). Every message is personalised as in the service: the alert is built once
+(``alert_template``), then each subscriber's copy gets its own address, Message-ID and signed
+manage/unsubscribe links (``LinkSigner``). Side by side, the same messages go out three ways:
+
+* evwire's ``SmtpTransport`` (aiosmtplib, a pool of reused connections),
+* an smtplib loop that connects for every message,
+* an smtplib loop that reuses one connection;
+
+the smtplib loops are timed on a sample and scaled when slow. Targets: >= 1,000 msg/s, >= 3x the
+connect-per-message loop, >= 0.8x the reuse loop; sender memory <= 200 MB RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evwire.alerts.links import LinkSigner  # noqa: E402
+from evwire.alerts.mail import ArticleItem, why_line  # noqa: E402
+from evwire.alerts.template import AlertTemplate, alert_template  # noqa: E402
+from evwire.alerts.transport import Outcome, SmtpTransport  # noqa: E402
+
+SENDER = "alerts@news.example.org"
+BASE = "https://news.example.org"
+
+
+# --- the sink (child process) -------------------------------------------------------------
+
+
+def serve_sink() -> None:
+    from aiosmtpd.smtp import SMTP
+
+    class Sink:
+        messages = 0
+        recipients: set[str] = set()
+        connections = 0
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+            Sink.messages += 1
+            Sink.recipients.update(envelope.rcpt_tos)
+            return "250 2.0.0 OK"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        handler = Sink()
+
+        def factory() -> SMTP:
+            Sink.connections += 1
+            return SMTP(handler, hostname="sink.local", loop=loop)
+
+        server = await loop.create_server(factory, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        stop = asyncio.Event()
+
+        def report() -> None:
+            print(f"{Sink.messages} {len(Sink.recipients)} {Sink.connections}", flush=True)
+
+        loop.add_signal_handler(signal.SIGUSR1, report)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+
+    asyncio.run(main())
+
+
+class SinkProcess:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-sink"], stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        self._last = (0, 0, 0)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(messages, distinct recipients, connections) since the last call."""
+        assert self.proc.stdout is not None
+        self.proc.send_signal(signal.SIGUSR1)
+        now = tuple(int(x) for x in self.proc.stdout.readline().split())
+        delta = (now[0] - self._last[0], now[1] - self._last[1], now[2] - self._last[2])
+        self._last = now  # type: ignore[assignment]
+        return delta  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+# --- the senders --------------------------------------------------------------------------
+
+
+def messages(
+    tpl: AlertTemplate, signer: LinkSigner, start: int, n: int
+) -> Iterator[tuple[bytes, str, list[str]]]:
+    for i in range(start, start + n):
+        to = f"reader{i}@example.com"
+        data = tpl.render(
+            to,
+            i,
+            f"{BASE}/manage/{signer.make('manage', i, to)}",
+            f"{BASE}/unsubscribe/{signer.make('unsubscribe', i, to)}",
+            f"mailto:unsubscribe@news.example.org?subject=unsubscribe-{i}",
+        )
+        yield data, SENDER, [to]
+
+
+async def run_transport(
+    port: int, tpl: AlertTemplate, signer: LinkSigner, n: int, pool: int
+) -> tuple[float, int]:
+    async with SmtpTransport.from_url(f"smtp://127.0.0.1:{port}", pool_size=pool) as smtp:
+        t0 = time.perf_counter()
+        results = await smtp.send_many(messages(tpl, signer, 0, n))
+        elapsed = time.perf_counter() - t0
+    ok = sum(r.outcome is Outcome.ACCEPTED for r in results)
+    return elapsed, ok
+
+
+def run_connect_each(port: int, tpl: AlertTemplate, signer: LinkSigner, start: int, n: int) -> float:
+    t0 = time.perf_counter()
+    for data, sender, rcpts in messages(tpl, signer, start, n):
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="localhost") as s:
+            s.sendmail(sender, rcpts, data)
+    return time.perf_counter() - t0
+
+
+def run_reuse(port: int, tpl: AlertTemplate, signer: LinkSigner, start: int, n: int) -> float:
+    t0 = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="localhost") as s:
+        for data, sender, rcpts in messages(tpl, signer, start, n):
+            s.sendmail(sender, rcpts, data)
+    return time.perf_counter() - t0
+
+
+def rss_mb() -> tuple[float, float]:
+    current = float("nan")
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            current = int(line.split()[1]) / 1024
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2,000 subscribers")
+    ap.add_argument("-n", type=int, help="subscribers (default 100,000)")
+    ap.add_argument("--pool", type=int, default=8, help="SMTP connections (EVWIRE_SMTP_POOL_SIZE)")
+    ap.add_argument("--sample", type=int, default=2_000, help="messages timed in each smtplib loop")
+    ap.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_sink:
+        serve_sink()
+        return
+    n = args.n or (2_000 if args.quick else 100_000)
+    sample = min(n, args.sample)
+
+    item = ArticleItem(
+        title="Xiaomi and Ford weigh a joint venture for EV batteries in Europe",
+        url=f"{BASE}/articles/1234-xiaomi-and-ford-weigh-a-joint-venture",
+        bullets=(
+            "Xiaomi delivered 411,837 vehicles in 2025 and aims for 550,000 in 2026",
+            "Ford CEO Jim Farley has praised the SU7",
+            "Talks are at an early stage",
+        ),
+        channels=("Xiaomi", "Ford"),
+        source="example news",
+    )
+    t0 = time.perf_counter()
+    tpl = alert_template(item, f"evwire <{SENDER}>", "news.example.org", why=why_line(["Xiaomi"]))
+    t_tpl = (time.perf_counter() - t0) * 1000
+    signer = LinkSigner("bench-signing-key-0123456789")
+    size = len(next(messages(tpl, signer, 0, 1))[0])
+
+    sink = SinkProcess()
+    try:
+        elapsed, ok = asyncio.run(run_transport(sink.port, tpl, signer, n, args.pool))
+        got, rcpts, conns = sink.counts()
+        rate = n / elapsed
+        rss_now, rss_max = rss_mb()
+
+        t_each = run_connect_each(sink.port, tpl, signer, n, min(sample, 1_000))
+        each_rate = min(sample, 1_000) / t_each
+        each = sink.counts()
+        t_reuse = run_reuse(sink.port, tpl, signer, n + 1_000, sample)
+        reuse_rate = sample / t_reuse
+        reuse = sink.counts()
+    finally:
+        sink.close()
+
+    print(f"one article to {n:,} subscribers, {size:,}-byte personalised messages, sink in its own process")
+    print(f"template built once   {t_tpl:.1f} ms")
+    print(
+        f"SmtpTransport         {rate:,.0f} msg/s ({elapsed:.1f} s; pool {args.pool}; accepted {ok:,}; "
+        f"sink got {got:,} messages for {rcpts:,} distinct addresses over {conns} connections)"
+    )
+    print(
+        f"smtplib per message   {each_rate:,.0f} msg/s "
+        f"(connect for each; {each[0]:,} sent, {each[2]:,} connections)"
+    )
+    print(f"smtplib reuse         {reuse_rate:,.0f} msg/s (one connection; {reuse[0]:,} sent)")
+    print(
+        f"ratios                {rate / each_rate:.1f}x connect-per-message (target >= 3), "
+        f"{rate / reuse_rate:.2f}x reuse loop (target >= 0.8)"
+    )
+    print(f"sender memory         RSS {rss_now:.0f} MB now, {rss_max:.0f} MB peak (target <= 200)")
+    ok_all = (
+        got == n == rcpts
+        and rate >= 1_000
+        and rate / each_rate >= 3
+        and rate / reuse_rate >= 0.8
+        and rss_max <= 200
+    )
+    print("targets met" if ok_all else "TARGETS MISSED")
+    sys.exit(0 if got == n == rcpts else 1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
