@@ -16,12 +16,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -130,6 +132,12 @@ class Article(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # when evwire first stored it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # feeds in (docs/decisions/0009-polling.md): the feed that brought it, its guid there, whether it
+    # came in a new feed's first poll (backfill: shown, never alerted), and its story group
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    guid: Mapped[str | None] = mapped_column(String(2000))
+    is_backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan")
     tickers: Mapped[list[ArticleTicker]] = relationship(cascade="all, delete-orphan")
@@ -226,3 +234,70 @@ class DeliveryFigure(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     company: Mapped[Company] = relationship()
+
+
+class Feed(Base):
+    """A followed feed with its fetch state; errors are kept on the row in words (``last_error``).
+
+    status: ``active`` (polled when ``next_poll_at`` is due), ``paused`` (by an operator) or ``dead``
+    (7 days of failure or HTTP 410; kept, resumable). ``claimed_until`` is a poller's lease on the row.
+    """
+
+    __tablename__ = "feeds"
+    __table_args__ = (
+        Index("ix_feeds_status_next_poll_at", "status", "next_poll_at"),
+        CheckConstraint("status IN ('active', 'paused', 'dead')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    site_url: Mapped[str | None] = mapped_column(String(2000))
+    category: Mapped[str | None] = mapped_column(String(500))  # OPML folder path, "News/China"
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    full_text: Mapped[bool] = mapped_column(Boolean, default=False)  # fetch article pages for summaries
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)  # the first poll's items are stored
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    websub_hub: Mapped[str | None] = mapped_column(String(2000))
+    websub_topic: Mapped[str | None] = mapped_column(String(2000))
+    websub_secret: Mapped[str | None] = mapped_column(String(200))
+    websub_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # verified lease end
+    websub_renew_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class FeedItem(Base):
+    """An item seen in a feed: its identity (guid), a fingerprint that changes on edits, the article
+    it was stored as, and its story-grouping signature (MinHash bytes) for rebuilding the index."""
+
+    __tablename__ = "feed_items"
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(2000))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Story(Base):
+    """One news story told by several sources: its articles point here (``articles.story_id``)."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
