@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evwire.alerts.document import MatchDoc, make_doc
-from evwire.alerts.percolator import MAX_CONJUNCTIONS, Percolator, doc_frequencies, to_dnf
+from evwire.alerts.normal import MAX_CONJUNCTIONS, to_dnf
+from evwire.alerts.percolator import Percolator, doc_frequencies
 from evwire.alerts.query import (
     Company,
     Node,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from evwire.alerts.mail import ArticleItem, Recipient, build_alert
+from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.transport import (
-    ApprisePoster,
     EmlTransport,
     Outcome,
     SmtpTransport,
