@@ -144,10 +144,33 @@ def tag_parsed(parsed: ParsedArticle, tagger: Tagger) -> Tagging:
     return tagger.tag(parsed.tag_input())
 
 
-def post_article(session: Session, parsed: ParsedArticle, tagger: Tagger, *, now: datetime) -> PostResult:
-    """Tag the article and store it (insert, or update the same URL / content) with its mentions."""
+def post_article(
+    session: Session,
+    parsed: ParsedArticle,
+    tagger: Tagger,
+    *,
+    now: datetime,
+    article_id: int | None = None,
+    feed_id: int | None = None,
+    guid: str | None = None,
+    is_backfill: bool = False,
+) -> PostResult:
+    """Tag the article and store it (insert, or update the same URL / content) with its mentions.
+
+    The keywords are for feed items (see ``store.articles.upsert_article``): a backfill article is
+    stored and shown but never alerted; an update (``created`` False) is never news.
+    """
     tagging = tag_parsed(parsed, tagger)
-    article, created = upsert_article(session, parsed, tagging, now=now)
+    article, created = upsert_article(
+        session,
+        parsed,
+        tagging,
+        now=now,
+        article_id=article_id,
+        feed_id=feed_id,
+        guid=guid,
+        is_backfill=is_backfill,
+    )
     replace_extracted_figures(session, article, tagging.facts, now=now)
     log.info("article stored (created=%s)", created, extra={"article_id": article.id})
     return PostResult(article.id, created, tagging)

@@ -42,6 +42,7 @@ from evwire.settings import Settings
 PERMANENT_REDIRECTS = {301, 308}
 REDIRECTS = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
+DRAIN_LIMIT = 64 * 1024  # error and 304 bodies read to their end to keep the connection
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -497,6 +498,22 @@ async def fetch_feed(
     )
 
 
+async def _drain(response: httpx.Response, limit: int = DRAIN_LIMIT) -> None:
+    """Read a small unwanted body to its end so the keep-alive connection can be reused; give up
+    (the connection is then closed, not reused) past ``limit`` bytes."""
+    length = response.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return
+    seen = 0
+    try:
+        async for raw in response.aiter_raw(CHUNK):
+            seen += len(raw)
+            if seen > limit:
+                return
+    except httpx.HTTPError:
+        return
+
+
 @dataclass
 class _Reply:
     fields: dict[str, Any]
@@ -518,10 +535,12 @@ async def _handle(response: httpx.Response, url: str, settings: Settings) -> _Re
     if modified:
         common["last_modified"] = modified
     if status == 304:
+        await _drain(response)  # read the (empty) rest so the connection goes back to the pool
         return _Reply(common)
     if 200 <= status < 300:
         body = await _read_capped(response, settings.feed_max_bytes)
         return _Reply({**common, "body": body})
+    await _drain(response)
     retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
     return _Reply(
         {

@@ -45,19 +45,38 @@ def find_article(session: Session, parsed: ParsedArticle) -> Article | None:
 
 
 def upsert_article(
-    session: Session, parsed: ParsedArticle, tagging: Tagging, *, now: datetime
+    session: Session,
+    parsed: ParsedArticle,
+    tagging: Tagging,
+    *,
+    now: datetime,
+    article_id: int | None = None,
+    feed_id: int | None = None,
+    guid: str | None = None,
+    is_backfill: bool = False,
 ) -> tuple[Article, bool]:
     """Insert the article, or update the one with the same URL / content. Returns (article, created).
 
     On update the first URL stays (a re-post of the same text from another address is the same
     article), created_at is kept, and published_at is kept unless the new version gives one.
+    ``article_id`` names the article this is a new version of (a feed item edited at its source).
+    ``feed_id``, ``guid`` and ``is_backfill`` describe where a new article came from; an update
+    keeps the original's.
     """
     digest = parsed.content_hash()
-    row = find_article(session, parsed)
+    row = session.get(Article, article_id) if article_id is not None else None
+    if row is None:
+        row = find_article(session, parsed)
     created = row is None
     if row is None:
         row = Article(
-            url=parsed.url, content_hash=digest, created_at=now, published_at=parsed.published_at or now
+            url=parsed.url,
+            content_hash=digest,
+            created_at=now,
+            published_at=parsed.published_at or now,
+            feed_id=feed_id,
+            guid=guid,
+            is_backfill=is_backfill,
         )
         session.add(row)
     else:
