@@ -39,15 +39,16 @@ class AddressError(EvwireError):
 class _ListHeader(UnstructuredHeader):
     """List-Unsubscribe and friends: URLs in angle brackets, folded only after commas, never encoded."""
 
-    def fold(self, *, policy: email_policy.Policy) -> str:  # type: ignore[override]
+    def fold(self, *, policy: email_policy.Policy) -> str:
         sep = "," + policy.linesep + " "
-        return f"{self.name}: " + sep.join(str(self).split(", ")) + policy.linesep
+        name = self.name  # type: ignore[attr-defined]
+        return f"{name}: " + sep.join(str(self).split(", ")) + policy.linesep
 
 
-def _policy(utf8: bool) -> email_policy.EmailPolicy:
+def _policy(utf8: bool) -> email_policy.EmailPolicy[EmailMessage]:
     registry = HeaderRegistry()
     for name in ("list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help"):
-        registry.map_to_type(name, _ListHeader)
+        registry.map_to_type(name, _ListHeader)  # type: ignore[arg-type]
     return email_policy.SMTP.clone(header_factory=registry, utf8=utf8)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
 
@@ -117,7 +118,7 @@ def to_dnf(node: Node, mentions: bool = False) -> list[Conj] | None:
     return list(seen)
 
 
-def required_keys(node: Node, mentions: bool, cost) -> set[str] | None:  # type: ignore[no-untyped-def]
+def required_keys(node: Node, mentions: bool, cost: Callable[[str], float]) -> set[str] | None:
     """A small set of keys one of which occurs in every article the query matches, or None."""
     if isinstance(node, Not):
         return None

@@ -183,9 +183,10 @@ class Percolator:
         if len(pos) == 1 and not neg:
             (lit,) = pos
             if lit.kind == "k":
-                key = sys.intern(lit.value)
-                self._direct.setdefault(key, set()).add(query_id)
-                return key
+                direct_key = sys.intern(lit.value)
+                self._direct.setdefault(direct_key, set()).add(query_id)
+                return direct_key
+        group: _Group
         if not pos:
             group = self._always
         else:
@@ -194,9 +195,10 @@ class Percolator:
             anchor = sys.intern(candidates[0])
             second = sys.intern(candidates[1]) if len(candidates) > 1 else None
             groups = self._index.setdefault(anchor, {})
-            group = groups.get(second)
-            if group is None:
-                group = groups[second] = _Group(anchor, second)
+            found_group = groups.get(second)
+            if found_group is None:
+                found_group = groups[second] = _Group(anchor, second)
+            group = found_group
         found = {group.anchor, group.second}
         if not neg and all(lit.kind == "k" and lit.value in found for lit in pos):
             group.sure.add(query_id)
