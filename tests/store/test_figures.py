@@ -243,3 +243,24 @@ def test_figures_post_article_stores_the_tagging_facts(db: Database, catalog: Ca
     }
     assert stored == expected
     assert all(r.origin == "extracted" for r in rows)
+
+
+def test_figures_demo_loads_the_shipped_csv_for_the_xiaomi_chart(settings) -> None:  # type: ignore[no-untyped-def]
+    from evwire.charts.views import company_charts
+    from evwire.pipeline import load_demo, open_services
+
+    services = open_services(settings)
+    try:
+        load_demo(services)
+        load_demo(services)  # idempotent
+        with services.db.session() as session:
+            imported = list_figures(session)
+            charts = company_charts(session, "xiaomi")
+    finally:
+        services.close()
+    assert sum(1 for f in imported if f.origin == "imported") == 288
+    assert charts is not None and charts.yoy is not None
+    assert charts.yoy.title == "Xiaomi monthly deliveries 2024 vs 2025"
+    assert len(charts.yoy.bars) == 19
+    target_2026 = next(p for p in charts.progress if p.year == 2026)
+    assert target_2026.target == 550000
