@@ -4,8 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25
 
-On SQLite the new article columns are added with plain ALTER TABLE ADD COLUMN (foreign keys inline),
-not a batch rebuild: rebuilding ``articles`` would drop the FTS5 sync triggers of revision 0001.
+On SQLite ``articles`` is rebuilt (batch mode) for its named foreign keys; the rebuild drops the
+FTS5 sync triggers of revision 0001 with the old table, so they are created again here.
 """
 
 import sqlalchemy as sa
@@ -17,6 +17,24 @@ branch_labels = None
 depends_on = None
 
 UTC_TS = sa.DateTime(timezone=True)
+FTS_TRIGGERS = [  # as in revision 0001
+    "CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN"
+    " INSERT INTO articles_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN"
+    " INSERT INTO articles_fts(articles_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, body ON articles BEGIN"
+    " INSERT INTO articles_fts(articles_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body);"
+    " INSERT INTO articles_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+]
+
+
+def _sqlite_fts_triggers() -> None:
+    for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for statement in FTS_TRIGGERS:
+        op.execute(statement)
 
 
 def upgrade() -> None:
@@ -70,7 +88,10 @@ def upgrade() -> None:
         sa.Column("first_seen_at", UTC_TS, nullable=False),
         sa.Column("updated_at", UTC_TS, nullable=False),
         sa.ForeignKeyConstraint(
-            ["article_id"], ["articles.id"], name=op.f("fk_feed_items_article_id_articles"), ondelete="SET NULL"
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_feed_items_article_id_articles"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["feed_id"], ["feeds.id"], name=op.f("fk_feed_items_feed_id_feeds"), ondelete="CASCADE"
@@ -82,11 +103,22 @@ def upgrade() -> None:
     op.create_index(op.f("ix_feed_items_first_seen_at"), "feed_items", ["first_seen_at"], unique=False)
 
     if op.get_bind().dialect.name == "sqlite":
-        # inline REFERENCES: SQLite allows them on ADD COLUMN when the default is NULL
-        op.execute("ALTER TABLE articles ADD COLUMN feed_id INTEGER REFERENCES feeds (id) ON DELETE SET NULL")
-        op.execute("ALTER TABLE articles ADD COLUMN guid VARCHAR(2000)")
-        op.execute("ALTER TABLE articles ADD COLUMN is_backfill BOOLEAN DEFAULT 0 NOT NULL")
-        op.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories (id) ON DELETE SET NULL")
+        # SQLite cannot add named foreign keys in place: rebuild the table (batch), then restore the
+        # FTS5 sync triggers of revision 0001, which a rebuild drops with the old table.
+        with op.batch_alter_table("articles", recreate="always") as batch_op:
+            batch_op.add_column(sa.Column("feed_id", sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column("guid", sa.String(length=2000), nullable=True))
+            batch_op.add_column(
+                sa.Column("is_backfill", sa.Boolean(), server_default=sa.false(), nullable=False)
+            )
+            batch_op.add_column(sa.Column("story_id", sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(
+                op.f("fk_articles_feed_id_feeds"), "feeds", ["feed_id"], ["id"], ondelete="SET NULL"
+            )
+            batch_op.create_foreign_key(
+                op.f("fk_articles_story_id_stories"), "stories", ["story_id"], ["id"], ondelete="SET NULL"
+            )
+        _sqlite_fts_triggers()
     else:
         op.add_column("articles", sa.Column("feed_id", sa.Integer(), nullable=True))
         op.add_column("articles", sa.Column("guid", sa.String(length=2000), nullable=True))
@@ -98,7 +130,12 @@ def upgrade() -> None:
             op.f("fk_articles_feed_id_feeds"), "articles", "feeds", ["feed_id"], ["id"], ondelete="SET NULL"
         )
         op.create_foreign_key(
-            op.f("fk_articles_story_id_stories"), "articles", "stories", ["story_id"], ["id"], ondelete="SET NULL"
+            op.f("fk_articles_story_id_stories"),
+            "articles",
+            "stories",
+            ["story_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
     op.create_index(op.f("ix_articles_feed_id"), "articles", ["feed_id"], unique=False)
     op.create_index(op.f("ix_articles_story_id"), "articles", ["story_id"], unique=False)
@@ -107,11 +144,18 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_articles_story_id"), table_name="articles")
     op.drop_index(op.f("ix_articles_feed_id"), table_name="articles")
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("articles", recreate="always") as batch_op:
+            batch_op.drop_constraint(op.f("fk_articles_story_id_stories"), type_="foreignkey")
+            batch_op.drop_constraint(op.f("fk_articles_feed_id_feeds"), type_="foreignkey")
+            for column in ("story_id", "is_backfill", "guid", "feed_id"):
+                batch_op.drop_column(column)
+        _sqlite_fts_triggers()
+    else:
         op.drop_constraint(op.f("fk_articles_story_id_stories"), "articles", type_="foreignkey")
         op.drop_constraint(op.f("fk_articles_feed_id_feeds"), "articles", type_="foreignkey")
-    for column in ("story_id", "is_backfill", "guid", "feed_id"):
-        op.drop_column("articles", column)  # SQLite >= 3.35 drops columns in place
+        for column in ("story_id", "is_backfill", "guid", "feed_id"):
+            op.drop_column("articles", column)
     op.drop_index(op.f("ix_feed_items_first_seen_at"), table_name="feed_items")
     op.drop_index(op.f("ix_feed_items_article_id"), table_name="feed_items")
     op.drop_table("feed_items")
