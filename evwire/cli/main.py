@@ -9,7 +9,9 @@ import typer
 
 from evwire.cli import admin, articles, catalog, tagging
 from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
+from evwire.cli.feeds import app as feeds_app
 from evwire.cli.figures import app as figures_app
+from evwire.cli.poll import poll
 from evwire.errors import EvwireError
 from evwire.ingest.files import read_article_source
 from evwire.pipeline import load_demo, post_article, utcnow
@@ -31,22 +33,29 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to bind (default EVWIRE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind (default EVWIRE_PORT).")] = None,
 ) -> None:
-    """Run the web app (pages, JSON API, feeds) on one machine."""
+    """Run the web app (pages, JSON API, feeds) and the feed poller on one machine."""
     settings = load_settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if updates:
         settings = settings.model_copy(update=updates)
+    import uvicorn
+
+    from evwire.web.app import create_app
+    from evwire.worker import PollWorker
+
     with services(settings) as svc:
         if demo:
             n = load_demo(svc)
             out.print(f"demo: {n} articles loaded")
-    import uvicorn
-
-    from evwire.web.app import create_app
-
-    web = create_app(settings)
-    out.print(f"evwire on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
-    uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+        web = create_app(settings, services=svc)
+        worker = PollWorker(svc)
+        web.state.poller = worker.poller  # WebSub pushes share the poller's story index
+        handle = worker.start_thread()  # the feed poller, in this process
+        out.print(f"evwire on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
+        try:
+            uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+        finally:
+            handle.stop()
 
 
 @app.command("post")
@@ -99,6 +108,8 @@ app.add_typer(admin.channels_app, name="channels")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(figures_app, name="figures")
+app.add_typer(feeds_app, name="feeds")
+app.command("poll")(poll)
 
 
 def main() -> None:

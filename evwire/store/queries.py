@@ -20,7 +20,7 @@ import binascii
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from evwire.store.stories import SourceRef, also_reported, story_lead_clause
 from evwire.store.tables import (
     Article,
     ArticlePerson,
@@ -66,6 +67,7 @@ class ArticleCard:
     published_at: datetime
     about: tuple[ChannelRef, ...] = ()
     mentioned: tuple[ChannelRef, ...] = ()
+    also: tuple[SourceRef, ...] = ()  # other sources of the same story ("also reported by")
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ def _keyset(base: Select) -> dict[bool, Select]:
     }
 
 
-_LATEST = _keyset(select(*_CARD_COLS))
+_LATEST = _keyset(select(*_CARD_COLS).where(story_lead_clause(_A)))  # a story once, by its first article
 # join strategy: all of the company's mentions (covering index), their articles, top-N sort
 _CHANNEL_JOIN = _keyset(
     select(*_CARD_COLS)
@@ -305,6 +307,8 @@ def _page(session: Session, rows: Sequence, limit: int) -> CardPage:
     more = len(rows) > limit
     rows = rows[:limit]
     items = _cards(rows, load_chips(session, (r.id for r in rows)))
+    also = also_reported(session, (r.id for r in rows))
+    items = [replace(c, also=also[c.id]) if also.get(c.id) else c for c in items]
     nxt = (items[-1].published_at, items[-1].id) if more and items else None
     return CardPage(items, nxt)
 
@@ -359,9 +363,8 @@ def _channel_article_rows(
     if known_count is not None and known_count >= cap:
         count = cap
     else:
-        count = (
-            session.connection().execute(_PLAN_COUNT, {"cid": company_id, "role": role, "cap": cap}).scalar()
-        )
+        params = {"cid": company_id, "role": role, "cap": cap}
+        count = session.connection().execute(_PLAN_COUNT, params).scalar() or 0
         if not count:
             return []
     plan = _CHANNEL_JOIN if count < cap else _CHANNEL_SCAN
@@ -422,6 +425,7 @@ def article_view(session: Session, article_id: int) -> ArticleView | None:
         published_at=as_utc(art.published_at),
         about=about,
         mentioned=mentioned,
+        also=also_reported(session, [article_id])[article_id],
     )
     return ArticleView(
         card=card,
