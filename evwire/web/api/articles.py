@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import nh3
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -28,8 +28,12 @@ from evwire.web.deps import AdminDep, ServicesDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor
 
 router = APIRouter(tags=["articles"])
-ERRORS = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
-ADMIN_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+}
 TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
 BLOCK_END_RE = re.compile(r"(?i)</(?:p|div|h[1-6]|li|blockquote|section|article)\s*>|<br\s*/?>")
 

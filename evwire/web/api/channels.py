@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -12,7 +12,7 @@ from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor
 
 router = APIRouter(tags=["channels"])
-ERRORS = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
 
 
 @router.get("/channels", response_model=list[ChannelSummaryOut])
