@@ -26,7 +26,7 @@ from evwire.web.api import search as api_search
 from evwire.web.counts import CountCache
 from evwire.web.metrics import WebMetrics
 from evwire.web.middleware import EdgeMiddleware
-from evwire.web.routes import articles, channels, docs, feeds, home, ops, search
+from evwire.web.routes import admin, articles, channels, docs, feeds, home, ops, search, websub
 from evwire.web.routes.figures import install as install_figures
 from evwire.web.templating import STATIC_DIR, make_templates, render
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.metrics = WebMetrics(services)
     app.state.counts = CountCache()
 
-    for module in (home, articles, channels, feeds, search, ops, docs):
+    for module in (home, articles, channels, feeds, search, ops, docs, admin, websub):
         app.include_router(module.router)
     for module in (api_articles, api_channels, api_search):
         app.include_router(module.router, prefix="/api")
