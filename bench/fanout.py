@@ -98,6 +98,10 @@ class SinkProcess:
         self._last = now  # type: ignore[assignment]
         return delta  # type: ignore[return-value]
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -189,7 +193,9 @@ def main() -> None:
 
     sink = SinkProcess()
     try:
+        cpu0, sink0 = time.process_time(), sink.cpu_seconds()
         elapsed, ok = asyncio.run(run_transport(sink.port, tpl, signer, n, args.pool))
+        cpu_sender, cpu_sink = time.process_time() - cpu0, sink.cpu_seconds() - sink0
         got, rcpts, conns = sink.counts()
         rate = n / elapsed
         rss_now, rss_max = rss_mb()
@@ -217,6 +223,10 @@ def main() -> None:
     print(
         f"ratios                {rate / each_rate:.1f}x connect-per-message (target >= 3), "
         f"{rate / reuse_rate:.2f}x reuse loop (target >= 0.8)"
+    )
+    print(
+        f"CPU per message       sender {cpu_sender / n * 1000:.2f} ms, sink {cpu_sink / n * 1000:.2f} ms "
+        f"({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f})"
     )
     print(f"sender memory         RSS {rss_now:.0f} MB now, {rss_max:.0f} MB peak (target <= 200)")
     ok_all = (
