@@ -185,8 +185,8 @@ class Poller:
                 await self._add_full_texts(http, limits, poll)
         except Exception as exc:  # noqa: BLE001 - one feed's trouble never stops the pass
             log.exception("unexpected error polling feed", extra={"feed_id": job.id})
-            result = FetchResult(job.url, job.url, None, None, job.etag, job.last_modified, 0.0,
-                                 error=f"internal error while polling: {type(exc).__name__}: {exc}")  # fmt: skip
+            error = f"internal error while polling: {type(exc).__name__}: {exc}"
+            result = FetchResult(job.url, job.url, None, None, job.etag, job.last_modified, 0.0, error=error)
             poll = FeedPoll(job, result, self.clock())
         await queue.put(poll)
 

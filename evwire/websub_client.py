@@ -67,7 +67,8 @@ async def subscribe(
     except Exception as exc:  # noqa: BLE001 - the address guard refuses private hubs
         return f"the WebSub hub {need.hub} was refused: {exc}"
     if response.status_code not in (202, 204, 200):
-        return f"the WebSub hub {need.hub} refused the subscription (HTTP {response.status_code}); polling continues"
+        status = response.status_code
+        return f"the WebSub hub {need.hub} refused the subscription (HTTP {status}); polling continues"
     log.info("websub subscription requested", extra={"feed_id": need.feed_id})
     return None
 

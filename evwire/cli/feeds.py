@@ -147,7 +147,8 @@ def _act(ref: str, action: str) -> None:
             feed = set_full_text(session, ref, action == "full-text-on", now=now)
         else:  # pragma: no cover
             raise EvwireError(f"unknown action {action}")
-        out.print(f"feed {feed.id} ({escape(feed.url)}): {action.replace('-', ' ')}")
+        done = {"pause": "paused", "resume": "resumed (polled on the next pass)", "remove": "removed"}
+        out.print(f"feed {feed.id} ({escape(feed.url)}): {done.get(action, action.replace('-', ' '))}")
 
 
 @app.command("pause")

@@ -48,7 +48,10 @@ def test_admin_requires_login_and_refuses_wrong_token_and_csrf(client: TestClien
     assert client.get("/admin/feeds", follow_redirects=False).status_code == 303
 
 
-def test_admin_feeds_list_shows_last_error_in_words_and_actions_work(client: TestClient, feed_server) -> None:
+def test_admin_feeds_list_shows_last_error_in_words_and_actions_work(
+    client: TestClient,
+    feed_server,  # noqa: F811
+) -> None:
     svc = client.app.state.services  # type: ignore[attr-defined]
     svc.settings = svc.settings.model_copy(update={"allow_private_feeds": True, "feed_host_min_gap": 0.0})
     with svc.db.session() as session:

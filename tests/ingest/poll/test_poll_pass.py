@@ -112,9 +112,15 @@ def test_poll_permanent_redirect_updates_the_stored_url(svc: Services, poller: P
     assert feed.url == feed_server.url("/feeds/rss2/feed.xml") and feed.last_error is None
 
 
-def test_poll_first_poll_is_backfill_later_items_are_news(svc: Services, poller: Poller, site: Site, clock) -> None:
+def test_poll_first_poll_is_backfill_later_items_are_news(
+    svc: Services, poller: Poller, site: Site, clock
+) -> None:
     items = [
-        {"guid": "a1", "title": "Xiaomi SU7 orders pass 200,000", "text": "Xiaomi said SU7 orders passed 200,000."},
+        {
+            "guid": "a1",
+            "title": "Xiaomi SU7 orders pass 200,000",
+            "text": "Xiaomi said SU7 orders passed 200,000.",
+        },
         {"guid": "a2", "title": "BYD cuts Seal prices", "text": "BYD cut prices of the Seal in China."},
     ]
     site.docs["/feed"] = ("application/rss+xml", rss("Backfill News", items))
@@ -122,7 +128,14 @@ def test_poll_first_poll_is_backfill_later_items_are_news(svc: Services, poller:
     report = asyncio.run(poller.run_pass())
     assert report.new_articles == 2 and report.backfill_articles == 2
     assert all(a.is_backfill and a.feed_id == fid for a in _articles(svc))
-    items.insert(0, {"guid": "a3", "title": "Nio opens swap station 3,000", "text": "Nio opened its 3,000th swap station."})
+    items.insert(
+        0,
+        {
+            "guid": "a3",
+            "title": "Nio opens swap station 3,000",
+            "text": "Nio opened its 3,000th swap station.",
+        },
+    )
     site.docs["/feed"] = ("application/rss+xml", rss("Backfill News", items))
     clock.advance(days=1)
     report = asyncio.run(poller.run_pass())
@@ -132,13 +145,17 @@ def test_poll_first_poll_is_backfill_later_items_are_news(svc: Services, poller:
     assert _feed(svc, fid).items_seen == 3
 
 
-def test_poll_edited_item_updates_its_article_not_news(svc: Services, poller: Poller, site: Site, clock) -> None:
+def test_poll_edited_item_updates_its_article_not_news(
+    svc: Services, poller: Poller, site: Site, clock
+) -> None:
     item = {"guid": "x1", "title": "Xpeng G7 launch date set", "text": "Xpeng sets G7 launch."}
     site.docs["/feed"] = ("application/rss+xml", rss("Edits", [item]))
     _add(svc, site.url("/feed"))
     asyncio.run(poller.run_pass())
     [first] = _articles(svc)
-    item.update(title="Xpeng G7 launch date set (updated)", text="Xpeng will launch the G7 on July 3, Xpeng said.")
+    item.update(
+        title="Xpeng G7 launch date set (updated)", text="Xpeng will launch the G7 on July 3, Xpeng said."
+    )
     site.docs["/feed"] = ("application/rss+xml", rss("Edits", [item]))
     clock.advance(days=1)
     report = asyncio.run(poller.run_pass())

@@ -63,9 +63,12 @@ def test_poll_near_duplicates_from_two_feeds_are_one_story_shown_once(
 
     with TestClient(create_app(svc.settings, services=svc)) as client:
         home = client.get("/").text
-        assert home.count("SU7 delivered in December") + home.count("SU7 deliveries top") + home.count(
-            "over 40,000 SU7"
-        ) == 1  # the story once
+        assert (
+            home.count("SU7 delivered in December")
+            + home.count("SU7 deliveries top")
+            + home.count("over 40,000 SU7")
+            == 1
+        )  # the story once
         assert "Also reported by" in home and "Wire B" in home and "Wire C" in home
         assert "BYD cuts prices in Europe" in home
         page = client.get(f"/articles/{rows['b-1'].id}").text
