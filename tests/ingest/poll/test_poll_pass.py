@@ -184,3 +184,35 @@ def select_company(slug: str):  # noqa: ANN201
     from evwire.store.tables import Company
 
     return select(Company.id).where(Company.slug == slug)
+
+
+PAGE = """<html><head><title>Leapmotor</title></head><body><nav>Home | News</nav><article>
+<h1>Leapmotor exports triple</h1>
+<p>Leapmotor said its exports tripled in December as the C10 and B10 reached more markets in Europe,
+helped by its partner Stellantis, which sells the cars through its own dealers in twelve countries.</p>
+<p>The company expects overseas sales to keep growing this year after it starts assembling the B10 in
+Spain, and it plans to add right-hand-drive versions for the United Kingdom and Australia.</p>
+<p>Leapmotor delivered a record number of vehicles in December and raised its target for 2026.</p>
+</article><footer>Copyright</footer></body></html>"""
+
+
+def test_poll_full_text_switch_fetches_article_pages(svc: Services, poller: Poller, site: Site) -> None:
+    site.docs["/article"] = ("text/html; charset=utf-8", PAGE.encode())
+    item = {
+        "guid": "l1",
+        "title": "Leapmotor exports triple",
+        "text": "Exports tripled.",
+        "link": site.url("/article"),
+    }
+    site.docs["/summary"] = ("application/rss+xml", rss("Summaries", [item]))
+    site.docs["/summary2"] = (
+        "application/rss+xml",
+        rss("Summaries 2", [{**item, "guid": "l2", "link": site.url("/other")}]),
+    )
+    _add(svc, site.url("/summary"), full_text=True)
+    _add(svc, site.url("/summary2"))  # switch off: the summary is kept
+    asyncio.run(poller.run_pass())
+    body = {a.guid: a.body for a in _articles(svc)}
+    assert "right-hand-drive versions" in body["l1"] and "Copyright" not in body["l1"]
+    assert site.hits["/article"] == 1
+    assert body["l2"] == "Exports tripled."
