@@ -1,13 +1,24 @@
-"""Feed polling benchmarks. Part 1 (here now): parse throughput of evwire's parser vs feedparser.
+"""Feed polling benchmarks.
 
-    python bench/polling.py parse [--seconds 2]
+    python bench/polling.py parse [--seconds 2]     # parser throughput vs feedparser
+    python bench/polling.py poll [--feeds 5000]     # the poller against 5,000 local feeds
+    python bench/polling.py [--quick]               # both (quick: 1,000 feeds, short runs)
 
-Both parse the same documents: the golden fixtures in tests/data/feeds/ and 20-item RSS 2.0 and
-Atom feeds built from the labelled corpus (real article text). Reported: items/s for each and the
-ratio, plus agreement on what matters (guid, link, title, date) per fixture.
+parse: both parsers read the same documents: the golden fixtures in tests/data/feeds/ and 20-item
+RSS 2.0 and Atom feeds built from the labelled corpus (real article text). Reported: items/s for
+each and the ratio, plus agreement on what matters (guid, link, title, date) per fixture.
 
-Part 2 (5,000 feeds from a local server, conditional polls/s and items stored/s, beside a
-sequential requests + feedparser loop) comes with the poller and the store.
+poll: ``bench/polling_server.py`` serves N feeds from its own process on H loopback addresses
+(127.0.x.y, N/H feeds each). The database (SQLite in a temp folder, or ``--db URL``) holds N feeds
+that were polled before (ETag stored). Pass 1, a mix: a fraction (``--changed``, 5%) of the feeds
+changed and answer 200 with a 20-item feed (all items new to the store: tagged, grouped into
+stories, stored); the rest answer 304. Pass 2: every feed is due again and answers 304. Both
+passes are the real ``Poller.run_pass``: claim, fetch, parse, tag, store, schedule. Beside them, in
+the same run, a sequential ``requests`` + ``feedparser`` loop polls a sample of the same feeds
+(same 200/304 mix; it parses but stores nothing), and its time is scaled to N. Politeness: each
+host keeps at most 2 requests at once (the default), but the minimum gap between starts to one
+host is set to 0 for the run (the default 1 s would cap H hosts at H polls/s; real feeds spread over
+thousands of hosts). Peak RSS of the poller's process is reported (the server runs apart).
 """
 
 from __future__ import annotations
@@ -120,11 +131,7 @@ def agreement(docs: dict[str, bytes]) -> list[tuple[str, int, int, str]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("part", nargs="?", default="parse", choices=["parse"])
-    parser.add_argument("--seconds", type=float, default=2.0)
-    args = parser.parse_args()
+def parse_bench(args: argparse.Namespace) -> None:
     docs = fixtures()
     per_pass = sum(len(ours(b, "https://x.example/")) for b in docs.values())
     print(f"{len(docs)} documents, {per_pass} items per pass")
@@ -134,6 +141,139 @@ def main() -> None:
     mine = rate(ours, docs, args.seconds)
     other = rate(theirs, docs, args.seconds)
     print(f"evwire parser {mine:,.0f} items/s; feedparser {other:,.0f} items/s; ratio {mine / other:.1f}x")
+
+
+# ---------------------------------------------------------------- part 2: the poller
+
+
+def _loopback(n: int) -> list[str]:
+    return [f"127.0.{k // 250}.{k % 250 + 2}" for k in range(n)]
+
+
+def _sequential(urls: list[str], etags: list[str]) -> float:
+    """Seconds a plain sequential loop takes: requests (keep-alive) + feedparser on each 200."""
+    import requests
+
+    with requests.Session() as http:
+        started = time.perf_counter()
+        for url, etag in zip(urls, etags, strict=True):
+            r = http.get(url, headers={"If-None-Match": etag}, timeout=30)
+            if r.status_code == 200:
+                feedparser.parse(r.content)
+        return time.perf_counter() - started
+
+
+def poll_bench(args: argparse.Namespace) -> None:
+    import asyncio
+    import multiprocessing
+    import resource
+    import tempfile
+    import urllib.request
+
+    from sqlalchemy import update
+
+    from bench.polling_server import serve
+    from evwire.pipeline import open_services
+    from evwire.poller import Poller
+    from evwire.settings import Settings
+    from evwire.store.tables import Feed, FeedItem
+
+    n, hosts = args.feeds, _loopback(args.hosts)
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(hosts, queue), daemon=True)
+    server.start()
+    ports = queue.get(timeout=60)
+    url = [f"http://{hosts[i % len(hosts)]}:{ports[i % len(hosts)]}/f/{i}" for i in range(n)]
+    tmp = tempfile.mkdtemp(prefix="evwire-bench-")
+    settings = Settings(
+        data_dir=Path(tmp),
+        database_url=args.db,
+        allow_private_feeds=True,
+        feed_host_min_gap=0.0,
+        feed_host_concurrency=2,
+        feed_global_concurrency=args.concurrency,
+    )
+    svc = open_services(settings)
+    now = datetime.now(UTC)
+    with svc.db.session() as session:
+        session.execute(
+            Feed.__table__.insert(),
+            [
+                dict(
+                    url=u,
+                    status="active",
+                    etag=f'"{i}-0"',
+                    next_poll_at=now,
+                    interval_seconds=3600,
+                    error_count=0,
+                    items_seen=0,
+                    full_text=False,
+                    backfilled=True,
+                    created_at=now,
+                    updated_at=now,
+                )  # fmt: skip
+                for i, u in enumerate(url)
+            ],
+        )
+    changed = sorted(range(0, n, max(1, round(1 / args.changed))))
+    bump = urllib.request.Request(f"http://{hosts[0]}:{ports[0]}/bump?ids={','.join(map(str, changed))}",
+                                  method="POST")  # fmt: skip
+    urllib.request.urlopen(bump, timeout=30).close()  # noqa: S310 - the local bench server
+
+    poller = Poller(svc)
+    first = asyncio.run(poller.run_pass())
+    with svc.db.session() as session:
+        stored = session.query(FeedItem).count()
+        session.execute(update(Feed).values(next_poll_at=datetime.now(UTC)))
+    second = asyncio.run(poller.run_pass())
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # the sequential loop on a sample of the same feeds, same mix (changed ones asked with the old ETag)
+    k = max(1, round(args.sample * len(changed) / n))
+    ch, unch = changed[:k], [i for i in range(n) if i not in set(changed)][: args.sample - k]
+    t_changed = _sequential([url[i] for i in ch], [f'"{i}-0"' for i in ch]) / len(ch)
+    t_unchanged = _sequential([url[i] for i in unch], [f'"{i}-1"' if i in set(changed) else f'"{i}-0"'
+                                                     for i in unch]) / len(unch)  # fmt: skip
+    seq_mixed = n / (t_changed * len(changed) + t_unchanged * (n - len(changed)))
+    seq_304 = 1 / t_unchanged
+    server.terminate()
+    svc.close()
+
+    mixed = first.feeds / first.seconds
+    cond = second.feeds / second.seconds
+    db = "PostgreSQL" if args.db and args.db.startswith("postgres") else "SQLite"
+    print(f"{n:,} feeds on {len(hosts)} loopback addresses, {db}, global concurrency {args.concurrency}, "
+          f"per host 2 at once, min gap 0 s")  # fmt: skip
+    print(f"pass 1 (mix: {len(changed):,} feeds 200 with 20 items, {n - len(changed):,} 304): "
+          f"{first.seconds:.1f} s, {mixed:,.0f} polls/s, {stored:,} items stored = "
+          f"{stored / first.seconds:,.0f} items stored/s; failed {first.failed}")  # fmt: skip
+    print(f"pass 2 (all {second.not_modified:,} conditional, 304): {second.seconds:.1f} s, "
+          f"{cond:,.0f} conditional polls/s; failed {second.failed}")  # fmt: skip
+    print(f"sequential requests + feedparser on {len(ch) + len(unch)} of the feeds, scaled to {n:,}: "
+          f"mix {seq_mixed:,.0f} polls/s ({t_changed * 1000:.1f} ms per 200, {t_unchanged * 1000:.2f} ms "
+          f"per 304)")  # fmt: skip
+    print(f"ratio: mix {mixed / seq_mixed:.1f}x, conditional {cond / seq_304:.1f}x; "
+          f"peak RSS of the poller process {rss_mb:.0f} MB")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("part", nargs="?", default="all", choices=["parse", "poll", "all"])
+    parser.add_argument("--seconds", type=float, default=2.0, help="parse: seconds per parser")
+    parser.add_argument("--feeds", type=int, default=5000, help="poll: feeds served and polled")
+    parser.add_argument("--hosts", type=int, default=250, help="poll: loopback addresses serving them")
+    parser.add_argument("--changed", type=float, default=0.05, help="poll: share of feeds that changed")
+    parser.add_argument("--sample", type=int, default=200, help="poll: feeds in the sequential sample")
+    parser.add_argument("--concurrency", type=int, default=50, help="poll: EVWIRE_FEED_GLOBAL_CONCURRENCY")
+    parser.add_argument("--db", default=None, help="poll: database URL (default SQLite in a temp folder)")
+    parser.add_argument("--quick", action="store_true", help="1,000 feeds, short parse run")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.feeds, args.hosts, args.sample = 0.5, 1000, 50, 60
+    if args.part in ("parse", "all"):
+        parse_bench(args)
+    if args.part in ("poll", "all"):
+        poll_bench(args)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import ssl
 import time
 import zlib
@@ -177,7 +178,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
+    """One verifying context, shared: loading the CA bundle takes tens of milliseconds."""
     try:
         import certifi
 
@@ -188,7 +191,7 @@ def _ssl_context() -> ssl.SSLContext:
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, policy: AddressPolicy, *, max_connections: int) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=_ssl_context(),
             max_connections=max_connections,
