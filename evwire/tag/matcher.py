@@ -213,6 +213,7 @@ class Matcher:
         self._weak = [e.weak for e in self.entries]
         self._bare_name = [e.bare and e.kind in ("name", "alias") for e in self.entries]
         self._kind = ["person" if e.kind == "surname" else e.kind for e in self.entries]
+        self._fkey = [hash(e.text.lower()) for e in self.entries]  # same form, same key (hot loop below)
         if backend == "auto":
             backend = "ahocorasick_rs"
         self.backend = (
@@ -255,7 +256,7 @@ class Matcher:
     def _apply_rules(
         self, text: str, kept: list[tuple[int, int, int]], support: frozenset[str]
     ) -> list[tuple[int, int, int]]:
-        weak, bare_name, slug = self._weak, self._bare_name, self._slug
+        weak, bare_name, slug, fkey = self._weak, self._bare_name, self._slug, self._fkey
         # "Harrison Ford": a given name or title right before a brand that is also a surname.
         person_words: set[int] = set()
         any_weak = False
@@ -265,12 +266,12 @@ class Matcher:
             elif bare_name[idx] and s > 1 and text[s - 1] == " ":
                 j = text.rfind(" ", max(0, s - 20), s - 1)
                 if text[j + 1 : s - 1].rstrip(".") in GIVEN_NAMES:
-                    person_words.add(self._form_key(idx))
+                    person_words.add(fkey[idx])
         if not any_weak and not person_words:
             return kept
         strong: set[str] = set(support)
         for idx, _s, _e in kept:
-            if weak[idx] is None and not (bare_name[idx] and self._form_key(idx) in person_words):
+            if weak[idx] is None and not (bare_name[idx] and fkey[idx] in person_words):
                 strong.add(slug[idx])
         out = []
         seen_people: set[str] = set()
@@ -278,7 +279,7 @@ class Matcher:
         for hit in kept:
             idx, s, e = hit
             w = weak[idx]
-            if bare_name[idx] and self._form_key(idx) in person_words:
+            if bare_name[idx] and fkey[idx] in person_words:
                 # Keep only when the company is evidenced by something other than its bare name.
                 if slug[idx] not in strong:
                     continue
@@ -295,9 +296,6 @@ class Matcher:
                 seen_people.add(entries[idx].text)
             out.append(hit)
         return out
-
-    def _form_key(self, idx: int) -> int:
-        return hash(self.entries[idx].text.lower())
 
 
 def _longest(cands: list[tuple[int, int, int]], entries: list[Entry]) -> list[tuple[int, int, int]]:
