@@ -23,8 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 # Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
@@ -301,3 +301,142 @@ class Story(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- alerts (docs/decisions/0010-outbox.md) ------------------------------------------------
+
+
+class Subscriber(Base):
+    """An email address that asked for alerts (double opt-in: ``pending`` until the link is followed).
+
+    ``digest``: ``immediate`` (a mail per article), ``daily`` or ``weekly`` (grouped, sent at
+    ``digest_hour`` in ``timezone``). ``confirm_sends`` counts confirmation mails since
+    ``confirm_window_at`` (the per-address rate limit).
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'confirmed', 'unsubscribed', 'suspended')", name="status"),
+        CheckConstraint("digest IN ('immediate', 'daily', 'weekly')", name="digest"),
+        CheckConstraint("digest_hour >= 0 AND digest_hour <= 23", name="digest_hour"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalised (validate_address)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    digest: Mapped[str] = mapped_column(String(10), default="immediate")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8)
+    include_mentions: Mapped[bool] = mapped_column(Boolean, default=False)
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirm_window_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirm_sends: Mapped[int] = mapped_column(Integer, default=0)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"
+    )
+    keyword_alerts: Mapped[list[KeywordAlert]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="KeywordAlert.id"
+    )
+
+
+class Subscription(Base):
+    """A subscriber follows a channel (company)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    company: Mapped[Company] = relationship()
+
+
+class KeywordAlert(Base):
+    """A stored keyword query; ``query_text`` is the canonical form (``alerts.query.to_text``)."""
+
+    __tablename__ = "keyword_alerts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "query_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    query_text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="keyword_alerts")
+
+
+class AlertTarget(Base):
+    """An Apprise URL that gets new articles: the operator's outlet for a channel (``company_id``)
+    or for all news (``company_id`` NULL); ``subscriber_id`` set for a subscriber's own target."""
+
+    __tablename__ = "alert_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxRow(Base):
+    """One delivery: an article to a subscriber (or a target), at most once (the UNIQUE pairs).
+
+    ``status``: pending -> sending (claimed: ``claimed_by`` until ``lease_until``) -> sent | failed |
+    skipped; a temporary failure goes back to pending with a later ``next_attempt_at``. ``kind``
+    ``digest`` rows wait for the subscriber's digest hour (``next_attempt_at``) and go out grouped.
+    ``reasons``: why it matched, ``{"channels": [slugs], "queries": [keyword_alert ids]}``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "article_id"),
+        UniqueConstraint("target_id", "article_id"),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name="status"),
+        CheckConstraint("kind IN ('immediate', 'digest')", name="kind"),
+        CheckConstraint("(subscriber_id IS NULL) <> (target_id IS NULL)", name="one_recipient"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("alert_targets.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    kind: Mapped[str] = mapped_column(String(10), default="immediate")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+
+
+class DeliveryAttempt(Base):
+    """Every try to deliver an outbox row: accepted, retry (temporary) or bounce (permanent)."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (CheckConstraint("outcome IN ('accepted', 'retry', 'bounce')", name="outcome"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10))
+    code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str | None] = mapped_column(String(100))
