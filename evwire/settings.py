@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,19 @@ class Settings(BaseSettings):
     link_max_age_days: int = Field(default=365, description="Days manage and unsubscribe links stay valid.")
     retry_base_seconds: float = Field(default=30.0, description="First retry delay after a temporary failure.")
     retry_max_seconds: float = Field(default=21600.0, description="Longest retry delay.")
+
+    # Operations (evwire.logs, evwire.web.ratelimit); docs/settings.md and docs/operations.md say more
+    log_format: Literal["text", "json"] = Field(default="text", description="Log lines as text or JSON.")
+    log_level: str = Field(default="INFO", description="Lowest level logged: DEBUG, INFO, WARNING, ERROR.")
+    rate_limit_enabled: bool = Field(default=True, description="Answer 429 to clients over the limits below.")
+    rate_limit_write_per_minute: float = Field(
+        default=120.0, description="API writes (POST/PUT/PATCH/DELETE /api/...) per minute per client."
+    )
+    rate_limit_write_burst: int = Field(default=60, description="API writes a client may make at once.")
+    rate_limit_search_per_minute: float = Field(
+        default=60.0, description="Searches (/search, /api/search) per minute per client address."
+    )
+    rate_limit_search_burst: int = Field(default=30, description="Searches a client may make at once.")
 
     def model_post_init(self, __context: object) -> None:
         for name in ("admin_token", "secret_key", "smtp_url"):

@@ -14,10 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from evwire.errors import EvwireError, NotFoundError
+from evwire.logs import configure_logging
 from evwire.pipeline import Services, open_services
 from evwire.settings import Settings
 from evwire.web.api import articles as api_articles
@@ -26,6 +28,7 @@ from evwire.web.api import search as api_search
 from evwire.web.counts import CountCache
 from evwire.web.metrics import WebMetrics
 from evwire.web.middleware import EdgeMiddleware
+from evwire.web.ratelimit import RateLimiter, RateLimitMiddleware
 from evwire.web.routes import admin, articles, channels, docs, feeds, home, ops, search, websub
 from evwire.web.routes.figures import install as install_figures
 from evwire.web.templating import STATIC_DIR, make_templates, render
@@ -36,6 +39,7 @@ BODY_SLACK = 256 * 1024  # JSON framing and escaping around the article text
 
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the app. Pass ``services`` to share already-open ones (they are then not closed here)."""
+    configure_logging(settings)
     owned = services is None
     services = services or open_services(settings)
 
@@ -65,6 +69,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.include_router(module.router, prefix="/api")
     install_figures(app)  # figures pages, chart images, CSV, /api figures, the templates' chart panel
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.state.rate_limiter = RateLimiter.from_settings(settings)  # per process, per app
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # inside Edge: 429s are counted
     app.add_middleware(
         EdgeMiddleware, metrics=app.state.metrics, max_body=settings.max_article_bytes + BODY_SLACK
     )
@@ -110,6 +116,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EvwireError)
     async def evwire_error(request: Request, exc: EvwireError) -> Response:
         return _error(request, 400, str(exc))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def bad_value(request: Request, exc: Exception) -> Response:
+        # a value the database can't take: a NUL character (PostgreSQL) or a number past a column's range
+        log.info("rejected a value the database can't store on %s: %s", request.url.path, type(exc).__name__)
+        return _error(request, 400, "the request has a value that can't be stored or looked up "
+                      "(a NUL character, or a number out of range)")  # fmt: skip
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

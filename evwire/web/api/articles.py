@@ -8,7 +8,8 @@ from datetime import UTC
 from typing import Annotated, Any, Literal
 
 import nh3
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 
 from evwire.errors import EvwireError
 from evwire.ingest.types import ParsedArticle
@@ -30,10 +31,12 @@ from evwire.web.routes.paging import parse_cursor
 router = APIRouter(tags=["articles"])
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut},  # a body that is not JSON
     401: {"model": ErrorOut},
     403: {"model": ErrorOut},
     404: {"model": ErrorOut},
 }
+ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # past an INTEGER key: 422, not a DB error
 TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
 BLOCK_END_RE = re.compile(r"(?i)</(?:p|div|h[1-6]|li|blockquote|section|article)\s*>|<br\s*/?>")
 
@@ -96,7 +99,7 @@ def list_articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, responses=ERRORS)
-def get_article(session: SessionDep, article_id: int) -> ArticleOut:
+def get_article(session: SessionDep, article_id: ArticleId) -> ArticleOut:
     """One article with its channels, tickers and people."""
     return _article_out(session, article_id)
 
@@ -131,7 +134,8 @@ def create_article(
         )
     parsed = _parsed(item)
     if not parsed.body and not parsed.bullets:
-        raise HTTPException(422, "the article has no text left after removing HTML")
+        msg = "the article has no text left after removing HTML"
+        raise RequestValidationError([{"loc": ("body", "text"), "msg": msg, "type": "value_error"}])
     try:
         result = post_article(session, parsed, services.tagger, now=utcnow())
     except EvwireError as exc:
@@ -142,7 +146,7 @@ def create_article(
 
 @router.put("/articles/{article_id}/channels/{slug}", response_model=ArticleOut, responses=ADMIN_ERRORS)
 def set_article_channel(
-    _admin: AdminDep, article_id: int, slug: str, body: MentionIn, session: SessionDep
+    _admin: AdminDep, article_id: ArticleId, slug: str, body: MentionIn, session: SessionDep
 ) -> ArticleOut:
     """An editor's correction (admin): file the article under ``slug`` as about or mentioned, or exclude it.
     Corrections survive re-tagging."""
@@ -152,7 +156,7 @@ def set_article_channel(
 
 @router.delete("/articles/{article_id}/channels/{slug}", response_model=ArticleOut, responses=ADMIN_ERRORS)
 def clear_article_channel(
-    _admin: AdminDep, article_id: int, slug: str, session: SessionDep, services: ServicesDep
+    _admin: AdminDep, article_id: ArticleId, slug: str, session: SessionDep, services: ServicesDep
 ) -> ArticleOut:
     """Remove an editor's correction (admin); the automatic tags for the article come back."""
     untag_article(session, article_id, slug, services.tagger)

@@ -18,7 +18,11 @@ from evwire.web.api.models import ErrorOut
 from evwire.web.deps import SessionDep
 
 router = APIRouter(tags=["figures"])
-ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+}
 Metric = Literal["deliveries", "sales", "production", "orders"]
 Kind = Literal["actual", "target", "guidance"]
 

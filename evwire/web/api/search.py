@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from evwire.store.search import search_articles
-from evwire.web.api.models import SearchHitOut, SearchOut
+from evwire.web.api.models import ErrorOut, SearchHitOut, SearchOut
 from evwire.web.deps import SessionDep
 
 router = APIRouter(tags=["search"])
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=SearchOut, responses={400: {"model": ErrorOut}})
 def search(
     session: SessionDep,
     q: Annotated[str, Query(max_length=500, description="words to find; any text is safe")],
