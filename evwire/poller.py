@@ -42,6 +42,7 @@ from evwire.settings import Settings
 from evwire.store.feeds import (
     FeedJob,
     claim_due_feeds,
+    current_states,
     feed_state,
     known_items,
     move_feed,
@@ -284,9 +285,7 @@ class Poller:
         ids = [p.job.id for p in polls]
         updates = []
         with self.services.db.session() as session:
-            rows = {
-                f.id: f for f in session.query(Feed).filter(Feed.id.in_(ids), Feed.status == "active").all()
-            }
+            rows = current_states(session, ids)
             for p in polls:
                 feed = rows.get(p.job.id)
                 if feed is None:  # paused or removed while it was being polled
@@ -301,7 +300,6 @@ class Poller:
                     report.failed += 1
                     report.errors[feed.id] = state.last_error or ""
                 updates.append((feed.id, values))
-            session.expunge_all()
             record_states(session, updates)
 
     def _store_guarded(self, poll: FeedPoll, report: PassReport) -> None:
@@ -396,6 +394,7 @@ class Poller:
                         feed_id=feed.id,
                         guid=item.guid,
                         is_backfill=backfill,
+                        alerts=self.services.alerts,
                     )
                     if previous is not None:
                         session.query(FeedItem).filter(FeedItem.id == previous[0]).update(

@@ -99,23 +99,28 @@ def upsert_article(
     row.source_name = parsed.source_name
     row.updated_at = now
     session.flush()
-    apply_tagging(session, row, tagging)
+    apply_tagging(session, row, tagging, fresh=created)
     return row, created
 
 
-def apply_tagging(session: Session, article: Article, tagging: Tagging) -> None:
+def apply_tagging(session: Session, article: Article, tagging: Tagging, *, fresh: bool = False) -> None:
     """Replace the article's automatic mentions, tickers and people with `tagging`.
 
     Editor rows stay as they are, and no automatic row is added for a company an editor has set.
-    Slugs the database does not know (catalog not synced) are skipped.
+    Slugs the database does not know (catalog not synced) are skipped. ``fresh``: the article was
+    just inserted, so it has no rows to replace (a feed poll stores many; this saves four queries).
     """
     session.flush()
-    ids = company_ids(session)
-    session.execute(delete(Mention).where(Mention.article_id == article.id, Mention.origin == "auto"))
-    session.execute(delete(ArticleTicker).where(ArticleTicker.article_id == article.id))
-    session.execute(delete(ArticlePerson).where(ArticlePerson.article_id == article.id))
-    session.flush()
-    taken = set(session.scalars(select(Mention.company_id).where(Mention.article_id == article.id)))
+    ids = session.info.get("company_ids")  # one lookup per transaction, not per article
+    if ids is None:
+        ids = session.info["company_ids"] = company_ids(session)
+    taken: set[int] = set()
+    if not fresh:
+        session.execute(delete(Mention).where(Mention.article_id == article.id, Mention.origin == "auto"))
+        session.execute(delete(ArticleTicker).where(ArticleTicker.article_id == article.id))
+        session.execute(delete(ArticlePerson).where(ArticlePerson.article_id == article.id))
+        session.flush()
+        taken = set(session.scalars(select(Mention.company_id).where(Mention.article_id == article.id)))
     for tag in (*tagging.about, *tagging.mentioned):
         cid = ids.get(tag.slug)
         if cid is None or cid in taken:

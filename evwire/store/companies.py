@@ -42,6 +42,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> dict[str, int]:
     editor has tagged an article with them; those stay so the correction is not lost.
     Returns counts: added, updated, removed, kept (gone from the catalog but kept for editor mentions).
     """
+    session.info.pop("company_ids", None)  # store.articles caches slug -> id per transaction
     existing = {
         c.slug: c
         for c in session.scalars(

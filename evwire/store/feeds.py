@@ -44,7 +44,33 @@ class FeedJob:
     websub_renew_at: datetime | None
 
 
-def feed_state(feed: Feed) -> FeedState:
+# the columns a poll needs, read with Core (no ORM objects: a pass may claim thousands of feeds)
+STATE_COLUMNS = (
+    Feed.id,
+    Feed.status,
+    Feed.interval_seconds,
+    Feed.error_count,
+    Feed.first_error_at,
+    Feed.last_error,
+    Feed.last_success_at,
+    Feed.websub_lease_until,
+)
+JOB_COLUMNS = (
+    *STATE_COLUMNS,
+    Feed.url,
+    Feed.title,
+    Feed.etag,
+    Feed.last_modified,
+    Feed.full_text,
+    Feed.backfilled,
+    Feed.websub_hub,
+    Feed.websub_topic,
+    Feed.websub_renew_at,
+)
+
+
+def feed_state(feed: Any) -> FeedState:
+    """The scheduler's view of a feed row (an ORM Feed or a Row with the STATE_COLUMNS)."""
     return FeedState(
         interval=timedelta(seconds=feed.interval_seconds or DEFAULT_INTERVAL.total_seconds()),
         error_count=feed.error_count or 0,
@@ -75,7 +101,7 @@ def state_values(state: FeedState, next_at: datetime | None, now: datetime) -> d
     return values
 
 
-def job_of(feed: Feed) -> FeedJob:
+def job_of(feed: Any) -> FeedJob:
     return FeedJob(
         id=feed.id,
         url=feed.url,
@@ -219,7 +245,7 @@ def claim_due_feeds(
     feed_ids: Sequence[int] | None = None,
 ) -> list[FeedJob]:
     """Lease active feeds whose next poll is due (or the given ids, due or not) to this poller."""
-    stmt = select(Feed).where(
+    stmt = select(*JOB_COLUMNS).where(
         Feed.status == "active",
         or_(Feed.claimed_until.is_(None), Feed.claimed_until < now),
     )
@@ -232,12 +258,22 @@ def claim_due_feeds(
         stmt = stmt.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.scalars(stmt))
+    rows = list(session.execute(stmt))
     if rows:
         session.execute(
             update(Feed).where(Feed.id.in_([r.id for r in rows])).values(claimed_until=now + lease)
         )
     return [job_of(r) for r in rows]
+
+
+def current_states(session: Session, feed_ids: Sequence[int]) -> dict[int, Any]:
+    """id -> row with the STATE_COLUMNS, for active feeds among ``feed_ids``."""
+    out: dict[int, Any] = {}
+    ids = list(feed_ids)
+    for start in range(0, len(ids), 500):
+        stmt = select(*STATE_COLUMNS).where(Feed.id.in_(ids[start : start + 500]), Feed.status == "active")
+        out.update({row.id: row for row in session.execute(stmt)})
+    return out
 
 
 def record_states(session: Session, updates: Iterable[tuple[int, dict[str, Any]]]) -> int:
