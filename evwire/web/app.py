@@ -31,6 +31,7 @@ from evwire.web.middleware import EdgeMiddleware
 from evwire.web.ratelimit import RateLimiter, RateLimitMiddleware
 from evwire.web.routes import admin, articles, channels, docs, feeds, home, ops, search, websub
 from evwire.web.routes.figures import install as install_figures
+from evwire.web.routes.subscribe import install as install_subscriptions
 from evwire.web.templating import STATIC_DIR, make_templates, render
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     for module in (api_articles, api_channels, api_search):
         app.include_router(module.router, prefix="/api")
     install_figures(app)  # figures pages, chart images, CSV, /api figures, the templates' chart panel
+    install_subscriptions(app)  # subscribe box and API, confirm, manage, unsubscribe, admin outbox
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.state.rate_limiter = RateLimiter.from_settings(settings)  # per process, per app
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # inside Edge: 429s are counted
@@ -89,7 +91,9 @@ def _error(request: Request, status: int, detail: object, headers: dict | None =
     if _wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     message = detail if isinstance(detail, str) else "the request is not valid"
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    return render(
+        request, "error.html", {"status": status, "message": message}, status_code=status, headers=headers
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:

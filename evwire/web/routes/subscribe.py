@@ -1,0 +1,251 @@
+"""Subscribing without an account: the box on every channel page, the confirmation link.
+
+The answer to a subscribe request is the same page, with the same status, whether the address was
+new, pending or already confirmed (no enumeration), and whether or not a mail went out (the
+per-address limit). Only a malformed address, a missing CSRF token (403) or too many requests from
+one IP (429) answer differently. Anonymous forms carry a signed, expiring token (the admin
+pages' signer) and are refused when the browser says they come from another site (Origin).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Path, Query, Request
+from itsdangerous import BadSignature
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+from evwire.alerts.config import instance_host, mail_from, make_signer, make_transport
+from evwire.alerts.links import LinkError, LinkExpired, Purpose
+from evwire.alerts.mail import build_confirmation
+from evwire.alerts.urls import LinkMaker
+from evwire.errors import EvwireError, NotFoundError
+from evwire.pipeline import Services, utcnow
+from evwire.settings import Settings
+from evwire.store.subscriptions import (
+    confirm,
+    get_subscriber,
+    may_send_confirmation,
+    pending_confirmation,
+    subscribe,
+)
+from evwire.store.tables import Subscriber
+from evwire.web.deps import ServicesDep, SessionDep, SettingsDep
+from evwire.web.ratelimit import RateLimiter, Rule
+from evwire.web.routes.admin import _signer
+from evwire.web.templating import render
+
+log = logging.getLogger(__name__)
+PathToken = Annotated[str, Path(max_length=1000)]
+router = APIRouter(include_in_schema=False)
+FORM_AGE = 24 * 3600  # a channel page may stay open a while
+
+
+# -- anonymous-form CSRF ------------------------------------------------------------------------
+
+
+def form_token(settings: Settings, scope: str) -> str:
+    """A signed, expiring token for a form; ``scope`` binds it (``subscribe``, ``manage-42``)."""
+    return str(_signer(settings, f"form-{scope}").dumps(secrets.token_urlsafe(9)))
+
+
+def check_form(request: Request, settings: Settings, scope: str, token: str | None) -> None:
+    """403 unless ``token`` is a live token of ``scope`` and the browser does not say it is cross-site."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise HTTPException(403, "this form was sent from another site; open the page here and try again")
+    try:
+        _signer(settings, f"form-{scope}").loads(token or "", max_age=FORM_AGE)
+    except BadSignature:
+        raise HTTPException(
+            403, "the form's CSRF token is missing, wrong or old; reload the page and try again"
+        ) from None
+
+
+def subscribe_token(request: Request) -> str:
+    """Jinja global for the channel page's subscribe box."""
+    return form_token(request.app.state.services.settings, "subscribe")
+
+
+# -- per-IP limit -------------------------------------------------------------------------------
+
+# Subscribe requests per client address (form and API together): a burst, then one a minute.
+SUBSCRIBE_RULE = Rule("subscribe", per_minute=1.0, burst=10)
+
+
+def make_subscribe_limiter(settings: Settings) -> RateLimiter:
+    return RateLimiter({"subscribe": SUBSCRIBE_RULE}, enabled=settings.rate_limit_enabled)
+
+
+def limit_ip(request: Request) -> None:
+    """429 with Retry-After when this client asked too often (``app.state.subscribe_limiter``)."""
+    limiter: RateLimiter = request.app.state.subscribe_limiter
+    wait = limiter.take("subscribe", request.client.host if request.client else "unknown")
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise HTTPException(
+            429,
+            f"too many subscribe requests from your address; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+# -- the shared steps ---------------------------------------------------------------------------
+
+
+def start_subscription(
+    services: Services, session: Session, email: str, slugs: list[str], **prefs: Any
+) -> EmailMessage | None:
+    """Record the request; the confirmation mail to send, when the address is pending and its limit
+    allows. The caller answers the same in every case and sends the mail after the answer (so the
+    time taken does not tell either). AddressError, an unknown channel or a bad query propagate:
+    those say nothing about who is subscribed.
+    """
+    now = utcnow()
+    subscriber = subscribe(session, email, slugs, now=now, **prefs)
+    if subscriber.status != "pending" or not may_send_confirmation(session, subscriber, now=now):
+        return None
+    return confirmation_mail(session, services.settings, subscriber.id, now=now)
+
+
+def confirmation_mail(
+    session: Session, settings: Settings, subscriber_id: int, *, now: datetime
+) -> EmailMessage | None:
+    pending = pending_confirmation(session, subscriber_id)
+    if pending is None:
+        return None
+    links = LinkMaker(settings, make_signer(settings))
+    return build_confirmation(
+        to=pending.email,
+        sender=mail_from(settings),
+        host=instance_host(settings),
+        confirm_url=links.confirm_url(pending.subscriber_id, pending.email),
+        following=pending.following,
+        request_id=f"{pending.subscriber_id}.{int(now.timestamp())}",
+        now=now,
+    )
+
+
+async def send_mail(settings: Settings, msg: EmailMessage | None) -> None:
+    if msg is None:
+        return
+    transport = make_transport(settings)
+    try:
+        result = await transport.send(msg)
+    finally:
+        await transport.close()
+    if not result.accepted:
+        log.warning("confirmation mail not sent (%s): %s", result.outcome, result.detail)
+
+
+class LinkRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def link_subscriber(settings: Settings, session: Session, purpose: Purpose, token: str | None) -> Subscriber:
+    """The subscriber a signed link is for; LinkRefused (400 expired or malformed, 403 forged)."""
+    if not token:
+        raise LinkRefused(400, f"this {purpose} link has no token; open the full link from the mail")
+    signer = make_signer(settings)
+    try:
+        claim = signer.read(purpose, token)
+        subscriber = get_subscriber(session, claim.subscriber_id)
+        if subscriber is None:
+            raise LinkRefused(403, f"this {purpose} link is for a subscription that no longer exists")
+        signer.check_address(claim, subscriber.email)
+    except LinkExpired as exc:
+        raise LinkRefused(400, str(exc)) from None
+    except LinkError as exc:
+        raise LinkRefused(403, str(exc)) from None
+    return subscriber
+
+
+def link_url(settings: Settings, purpose: Purpose, subscriber: Subscriber, path: str | None = None) -> str:
+    token = make_signer(settings).make(purpose, subscriber.id, subscriber.email)
+    return f"/{path or purpose}?token={token}"
+
+
+# -- routes -------------------------------------------------------------------------------------
+
+
+@router.post("/channels/{slug}/subscribe")
+def subscribe_form(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    slug: str,
+    email: Annotated[str, Form(max_length=320)] = "",
+    csrf: Annotated[str | None, Form(max_length=500)] = None,
+    website: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_form(request, services.settings, "subscribe", csrf)
+    limit_ip(request)
+    context = {
+        "email": email.strip(),
+        "what": slug,
+        "slug": slug,
+        "hours": services.settings.confirm_link_hours,
+    }
+    if website:  # the honeypot: a bot filled the hidden field; answer as usual, do nothing
+        return render(request, "subscribe_sent.html", context)
+    try:
+        mail = start_subscription(services, session, email, [slug])
+    except NotFoundError:
+        raise HTTPException(404, f"no channel {slug!r}; see /channels for the list") from None
+    except EvwireError as exc:  # a malformed address
+        return render(request, "subscribe_error.html", {"message": str(exc), "slug": slug}, status_code=400)
+    response = render(request, "subscribe_sent.html", context)
+    response.background = BackgroundTask(send_mail, services.settings, mail)
+    return response
+
+
+@router.get("/confirm")
+def confirm_page(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    token: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    subscriber = link_subscriber(settings, session, "confirm", token)
+    if subscriber.status == "pending":
+        confirm(session, subscriber.id, now=utcnow())
+    elif subscriber.status != "confirmed":  # unsubscribed or suspended since the link was sent
+        raise LinkRefused(400, f"this address is {subscriber.status}; subscribe again from a channel page")
+    context = {
+        "email": subscriber.email,
+        "following": [s.company.name for s in subscriber.subscriptions],
+        "manage_url": link_url(settings, "manage", subscriber),
+    }
+    return render(request, "subscribe_confirmed.html", context)
+
+
+@router.get("/alerts/confirm/{token}")
+def confirm_link(request: Request, settings: SettingsDep, session: SessionDep, token: PathToken) -> Response:
+    """The form the mails carry (``alerts.urls``): the token in the path."""
+    return confirm_page(request, settings, session, token)
+
+
+def install(app: FastAPI) -> None:
+    """Routes, the channel page's box helper, the per-IP limiter and the refused-link page."""
+    from evwire.web.api import subscriptions as api_subscriptions
+    from evwire.web.routes import admin_outbox, manage
+
+    app.state.subscribe_limiter = make_subscribe_limiter(app.state.settings)
+    for module in (router, manage.router, admin_outbox.router):
+        app.include_router(module)
+    app.include_router(api_subscriptions.router, prefix="/api")
+    app.state.templates.env.globals.update(subscribe_token=subscribe_token)
+
+    @app.exception_handler(LinkRefused)
+    async def link_refused(request: Request, exc: LinkRefused) -> Response:
+        return render(request, "subscribe_link_error.html", {"message": exc.message}, status_code=exc.status)
