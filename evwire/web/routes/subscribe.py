@@ -26,7 +26,6 @@ from starlette.responses import Response
 from evwire.alerts.config import instance_host, mail_from, make_signer, make_transport
 from evwire.alerts.links import LinkError, LinkExpired, Purpose
 from evwire.alerts.mail import build_confirmation
-from evwire.alerts.urls import LinkMaker
 from evwire.errors import EvwireError, NotFoundError
 from evwire.pipeline import Services, utcnow
 from evwire.settings import Settings
@@ -45,6 +44,7 @@ from evwire.web.templating import render
 
 log = logging.getLogger(__name__)
 PathToken = Annotated[str, Path(max_length=1000)]
+CONFIRM_PATH = "/alerts/confirm/"
 router = APIRouter(include_in_schema=False)
 FORM_AGE = 24 * 3600  # a channel page may stay open a while
 
@@ -122,12 +122,12 @@ def confirmation_mail(
     pending = pending_confirmation(session, subscriber_id)
     if pending is None:
         return None
-    links = LinkMaker(settings, make_signer(settings))
+    token = make_signer(settings).make("confirm", pending.subscriber_id, pending.email)
     return build_confirmation(
         to=pending.email,
         sender=mail_from(settings),
         host=instance_host(settings),
-        confirm_url=links.confirm_url(pending.subscriber_id, pending.email),
+        confirm_url=f"{settings.base_url.rstrip('/')}{CONFIRM_PATH}{token}",  # as alerts.urls makes them
         following=pending.following,
         request_id=f"{pending.subscriber_id}.{int(now.timestamp())}",
         now=now,
