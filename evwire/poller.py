@@ -25,7 +25,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +40,7 @@ from evwire.ingest.websub import links_from_header
 from evwire.pipeline import Services, post_article
 from evwire.settings import Settings
 from evwire.store.feeds import (
+    CLAIM_LEASE,
     FeedJob,
     claim_due_feeds,
     current_states,
@@ -55,7 +56,8 @@ from evwire.store.tables import Feed, FeedItem
 log = logging.getLogger(__name__)
 FULL_TEXT_PER_POLL = 20  # article pages fetched at most per feed poll
 BATCH = 200  # polls handed to the writer thread at once
-SHARD_CONNECTIONS = 4  # connections per client shard (2 hosts at 2 requests each)
+SHARD_CONNECTIONS = 4  # connections per client shard, at least (2 hosts at 2 requests each)
+MAX_SHARD_CONNECTIONS = 32
 
 
 def utcnow() -> datetime:
@@ -116,12 +118,17 @@ Progress = Callable[[int], None]
 class ClientShards:
     """Several small httpx clients, a host always on the same one. httpcore's pool scans all its
     connections for every request it assigns, so one big pool costs O(connections) per request;
-    shards of ``SHARD_CONNECTIONS`` keep that constant (measured in bench/polling.py)."""
+    small shards keep that near constant (measured in bench/polling.py). Each shard keeps enough
+    connections for its hosts (per-host limit × hosts) so a host's connections are reused in a pass."""
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.AsyncClient | None = None, *, hosts: int = 1
+    ) -> None:
         self._given = client
         count = max(1, settings.feed_global_concurrency // 2)
-        small = settings.model_copy(update={"feed_global_concurrency": SHARD_CONNECTIONS // 2})
+        per_shard = -(-max(hosts, 1) // count) * max(1, settings.feed_host_concurrency)
+        size = max(SHARD_CONNECTIONS, min(MAX_SHARD_CONNECTIONS, per_shard))
+        small = settings.model_copy(update={"feed_global_concurrency": size // 2})
         self._clients = [] if client is not None else [make_client(small) for _ in range(count)]
 
     def for_url(self, url: str) -> httpx.AsyncClient:
@@ -138,10 +145,13 @@ class ClientShards:
 class Poller:
     """Polls feeds for one process. Holds the story index (rebuilt from the database on first use)."""
 
-    def __init__(self, services: Services, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, services: Services, *, clock: Callable[[], datetime] = utcnow, lease: timedelta = CLAIM_LEASE
+    ) -> None:
         self.services = services
         self.settings = services.settings
         self.clock = clock
+        self.lease = lease  # how long a claimed feed stays this poller's if it never reports back
         self._index: StoryIndex | None = None
         self._lock = threading.Lock()  # the index and the writer: one feed stored at a time
         self.websub_needs: list[WebSubNeed] = []
@@ -170,7 +180,8 @@ class Poller:
         queue: asyncio.Queue[FeedPoll | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer(queue, report, on_progress))
         limits = HostLimiter.from_settings(self.settings)
-        clients = ClientShards(self.settings, client)
+        hosts = len({urlsplit(job.url).hostname for job in jobs})
+        clients = ClientShards(self.settings, client, hosts=hosts)
         try:
             await asyncio.gather(
                 *(self._fetch_one(clients.for_url(job.url), limits, job, queue) for job in jobs)
@@ -193,7 +204,7 @@ class Poller:
 
     def _claim(self, now: datetime, limit: int | None, feed_ids: Sequence[int] | None) -> list[FeedJob]:
         with self.services.db.session() as session:
-            return claim_due_feeds(session, now=now, limit=limit, feed_ids=feed_ids)
+            return claim_due_feeds(session, now=now, limit=limit, feed_ids=feed_ids, lease=self.lease)
 
     async def _fetch_one(
         self, http: httpx.AsyncClient, limits: HostLimiter, job: FeedJob, queue: asyncio.Queue
