@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from evwire.pipeline import Services
 from evwire.poller import Poller
 from evwire.store.feeds import add_feed, get_feed
-from evwire.store.tables import Article, Feed, Mention
+from evwire.store.tables import Article, Feed
 from tests.ingest.poll.conftest import NOW, Clock, Site, rss
 
 MISBEHAVING = {
@@ -165,25 +165,6 @@ def test_poll_edited_item_updates_its_article_not_news(
     assert after.title.endswith("(updated)") and "July 3" in after.body and after.updated_at == clock.now
     clock.advance(days=1)
     assert asyncio.run(poller.run_pass()).updated_articles == 0  # 304 now: nothing happens
-
-
-def test_poll_files_items_under_channels(svc: Services, poller: Poller, feed_server) -> None:
-    _add(svc, feed_server.url("/feeds/rss2/feed.xml"))
-    asyncio.run(poller.run_pass())
-    with svc.db.session() as session:
-        rows = session.execute(
-            select(Article.title)
-            .join(Mention, Mention.article_id == Article.id)
-            .where(Mention.role == "about", Mention.company_id.in_(select_company("xiaomi")))
-        ).all()
-        assert any("Xiaomi delivers" in r.title for r in rows)
-        assert session.scalar(select(func.count()).select_from(Article)) == 4
-
-
-def select_company(slug: str):  # noqa: ANN201
-    from evwire.store.tables import Company
-
-    return select(Company.id).where(Company.slug == slug)
 
 
 PAGE = """<html><head><title>Leapmotor</title></head><body><nav>Home | News</nav><article>
