@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from evwire.alerts.matching import AlertMatcher
 from evwire.errors import EvwireError, IngestError
 from evwire.ingest.plaintext import parse_date, parse_plain_text
 from evwire.ingest.types import ParsedArticle
@@ -48,6 +49,7 @@ class Services:
     catalog: Catalog
     tagger: Tagger
     catalog_path: Path = field(default_factory=default_catalog_path)
+    alerts: AlertMatcher | None = None  # matches new articles to subscribers (evwire.alerts.matching)
 
     def close(self) -> None:
         self.db.dispose()
@@ -93,7 +95,14 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     catalog, path = load_active_catalog(settings)
     tagger = Tagger(catalog)
     db = Database(settings, migrate=migrate)
-    services = Services(settings=settings, db=db, catalog=catalog, tagger=tagger, catalog_path=path)
+    services = Services(
+        settings=settings,
+        db=db,
+        catalog=catalog,
+        tagger=tagger,
+        catalog_path=path,
+        alerts=AlertMatcher(settings),
+    )
     try:
         ensure_catalog_synced(services)
     except Exception:
@@ -154,11 +163,18 @@ def post_article(
     feed_id: int | None = None,
     guid: str | None = None,
     is_backfill: bool = False,
+    alerts: AlertMatcher | None = None,
+    alert: bool = True,
+    any_date: bool = False,
 ) -> PostResult:
     """Tag the article and store it (insert, or update the same URL / content) with its mentions.
 
     The keywords are for feed items (see ``store.articles.upsert_article``): a backfill article is
     stored and shown but never alerted; an update (``created`` False) is never news.
+
+    With ``alerts`` (``services.alerts``) and ``alert``, a new article gets its outbox rows in this
+    same transaction (``alerts.matching``). ``any_date``: alert whatever the article's date (`evwire
+    post`, the API); feed items dated more than EVWIRE_ALERT_MAX_AGE_DAYS before now are not alerted.
     """
     tagging = tag_parsed(parsed, tagger)
     article, created = upsert_article(
@@ -172,6 +188,8 @@ def post_article(
         is_backfill=is_backfill,
     )
     replace_extracted_figures(session, article, tagging.facts, now=now)
+    if alerts is not None and alert and created:
+        alerts.match_article(session, article, tagging, now=now, any_date=any_date)
     log.info("article stored (created=%s)", created, extra={"article_id": article.id})
     return PostResult(article.id, created, tagging)
 

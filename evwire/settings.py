@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     link_max_age_days: int = Field(default=365, description="Days manage and unsubscribe links stay valid.")
     retry_base_seconds: float = Field(default=30.0, description="First retry delay after a temporary failure.")
     retry_max_seconds: float = Field(default=21600.0, description="Longest retry delay.")
+    alert_max_age_days: float = Field(
+        default=3.0, description="Feed items dated longer than this before evwire first saw them are not alerted."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0, description="How long a sender holds claimed alerts before another may take them over."
+    )
+    send_batch_size: int = Field(default=500, description="Alerts a sender claims at once.")
+    send_poll_seconds: float = Field(
+        default=30.0, description="Fallback check for due alerts when no wake-up (NOTIFY) arrives."
+    )
 
     # Operations (evwire.logs, evwire.web.ratelimit); docs/settings.md and docs/operations.md say more
     log_format: Literal["text", "json"] = Field(default="text", description="Log lines as text or JSON.")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evwire.cli import admin, articles, catalog, tagging
+from evwire.cli import admin, articles, catalog, tagging, worker
 from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
 from evwire.cli.feeds import app as feeds_app
 from evwire.cli.figures import app as figures_app
@@ -65,8 +65,11 @@ def post_command(
         list[str], typer.Argument(metavar="FILE...", help="Plain-text or HTML articles; - for stdin.")
     ],
     url: Annotated[str | None, typer.Option(help="Source URL of the article (one FILE only).")] = None,
+    alert: Annotated[
+        bool, typer.Option("--alert/--no-alert", help="Alert subscribers of a new article.")
+    ] = True,
 ) -> None:
-    """Post articles from files (plain text or HTML): tag and store them."""
+    """Post articles from files (plain text or HTML): tag and store them, and alert subscribers."""
     if url and len(files) > 1:
         raise EvwireError("--url names one article; post one FILE with it")
     settings = load_settings()
@@ -81,7 +84,15 @@ def post_command(
                     stdin=getattr(sys.stdin, "buffer", None),
                 )
                 with svc.db.session() as session:
-                    result = post_article(session, parsed, svc.tagger, now=utcnow())
+                    result = post_article(
+                        session,
+                        parsed,
+                        svc.tagger,
+                        now=utcnow(),
+                        alerts=svc.alerts,
+                        alert=alert,
+                        any_date=True,
+                    )
                     article = get_article(session, result.article_id)
                     assert article is not None
                     about, mentioned = article_channels(article)
@@ -110,6 +121,8 @@ app.add_typer(admin.config_app, name="config")
 app.add_typer(figures_app, name="figures")
 app.add_typer(feeds_app, name="feeds")
 app.command("poll")(poll)
+app.command("worker")(worker.worker_command)
+app.command("web")(worker.web_command)
 
 
 def main() -> None:

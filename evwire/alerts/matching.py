@@ -1,0 +1,268 @@
+"""Article -> outbox rows, in the transaction that stores the article (docs/decisions/0010-outbox.md).
+
+``AlertMatcher.match_article`` is called by ``pipeline.post_article`` for a new article. It adds
+one outbox row per subscriber who should hear of it (and one per operator target), never more:
+the rows are unique per (subscriber, article) in the database and the reasons (channels followed,
+keyword alerts matched) are merged into that one row. No row for an update, for backfill, for a
+subscriber confirmed after evwire first stored the article, for a feed item dated more than
+``EVWIRE_ALERT_MAX_AGE_DAYS`` before it was first seen (unless ``any_date``: `evwire post` and the
+API), or for a mere mention unless the subscriber asked for those.
+
+Keyword alerts go through a ``Percolator`` built from the stored queries of confirmed subscribers.
+The matcher (one per process, held by ``Services``) compares the ``alerts_version`` meta value on
+each match and rebuilds the index when alerts changed, in any process.
+
+After the transaction commits, waiting senders are woken: in-process through ``Wakeup``, and on
+PostgreSQL by ``NOTIFY evwire_outbox`` (sent with the transaction, delivered at commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, or_, select, text
+from sqlalchemy.orm import Session
+
+from evwire.alerts.document import doc_from_tagging
+from evwire.alerts.percolator import Percolator
+from evwire.alerts.query import QueryError, parse_query
+from evwire.settings import Settings
+from evwire.store.outbox import insert_rows, next_digest_at
+from evwire.store.subscriptions import alerts_version
+from evwire.store.tables import AlertTarget, Article, Company, KeywordAlert, Subscriber, Subscription
+from evwire.tag.types import Tagging
+
+log = logging.getLogger(__name__)
+NOTIFY_CHANNEL = "evwire_outbox"
+
+
+class Wakeup:
+    """Wakes senders of this process when new outbox rows were committed (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self.event = threading.Event()
+
+    def register(self, loop: asyncio.AbstractEventLoop, ev: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters.append((loop, ev))
+
+    def unregister(self, ev: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters = [(lp, e) for lp, e in self._waiters if e is not ev]
+
+    def notify(self) -> None:
+        self.event.set()
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, ev in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(ev.set)
+
+
+@dataclass(frozen=True)
+class MatchReport:
+    subscribers: int = 0
+    targets: int = 0
+    skipped: str | None = None  # why nothing was matched at all
+
+
+@dataclass
+class _Who:
+    include_mentions: bool
+    digest: str
+    timezone: str
+    digest_hour: int
+    channels: list[str]
+    queries: list[int]
+
+
+_WHO_COLUMNS = (
+    Subscriber.id,
+    Subscriber.include_mentions,
+    Subscriber.digest,
+    Subscriber.timezone,
+    Subscriber.digest_hour,
+)
+
+
+class AlertMatcher:
+    """Matches new articles to subscribers and targets; one per process, thread-safe."""
+
+    def __init__(self, settings: Settings, wakeup: Wakeup | None = None) -> None:
+        self.max_age = timedelta(days=settings.alert_max_age_days)
+        self.wakeup = wakeup or Wakeup()
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._percolator = Percolator()
+        self._owner: dict[int, int] = {}  # keyword alert id -> subscriber id
+
+    # -------------------------------------------------------------- keyword index
+
+    def refresh(self, session: Session, *, force: bool = False) -> bool:
+        """Rebuild the keyword index if alerts changed since the last build. Returns whether it did."""
+        version = alerts_version(session)
+        if not force and version == self._version:
+            return False
+        started = time.perf_counter()
+        perc, owner = Percolator(), {}
+        rows = session.execute(
+            select(
+                KeywordAlert.id,
+                KeywordAlert.subscriber_id,
+                KeywordAlert.query_text,
+                Subscriber.include_mentions,
+            )
+            .join(Subscriber, Subscriber.id == KeywordAlert.subscriber_id)
+            .where(Subscriber.status == "confirmed")
+        )
+        for qid, sid, query_text, mentions in rows:
+            try:
+                perc.add(qid, parse_query(query_text), mentions=bool(mentions))
+            except QueryError as exc:  # stored text was checked; a parser change could still refuse it
+                log.warning("keyword alert %s skipped: %s", qid, exc)
+                continue
+            owner[qid] = sid
+        self._percolator, self._owner, self._version = perc, owner, version
+        ms = int((time.perf_counter() - started) * 1000)
+        log.info("keyword index built: %d queries", len(owner), extra={"duration_ms": ms})
+        return True
+
+    # -------------------------------------------------------------- matching
+
+    def match_article(
+        self, session: Session, article: Article, tagging: Tagging, *, now: datetime, any_date: bool = False
+    ) -> MatchReport:
+        """Add the outbox rows for a new article (call in the transaction that stored it)."""
+        if article.is_backfill:
+            return MatchReport(skipped="backfill")
+        created = article.created_at or now
+        if (
+            not any_date
+            and article.published_at is not None
+            and article.published_at < created - self.max_age
+        ):
+            return MatchReport(skipped="too old when first seen")
+        about = [c.slug for c in tagging.about]
+        mentioned = [c.slug for c in tagging.mentioned if c.slug not in about]
+        order = {slug: i for i, slug in enumerate(about + mentioned)}
+        ids = dict(
+            session.execute(select(Company.slug, Company.id).where(Company.slug.in_(list(order)))).all()
+        )
+        about_ids = [ids[s] for s in about if s in ids]
+        who: dict[int, _Who] = {}
+        eligible = (Subscriber.status == "confirmed", Subscriber.confirmed_at <= created)
+        if ids:
+            rows = session.execute(
+                select(*_WHO_COLUMNS, Company.slug)
+                .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+                .join(Company, Company.id == Subscription.company_id)
+                .where(Subscription.company_id.in_(list(ids.values())), *eligible)
+            )
+            about_set = set(about)
+            for sid, mentions, digest, tz, hour, slug in rows:
+                if slug not in about_set and not mentions:
+                    continue
+                w = who.get(sid)
+                if w is None:
+                    w = who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
+                w.channels.append(slug)
+        with self._lock:
+            self.refresh(session)
+            qids = (
+                self._percolator.match(
+                    doc_from_tagging(article.title, article.bullets or (), article.body or "", tagging)
+                )
+                if self._owner
+                else set()
+            )
+            owners = {qid: self._owner[qid] for qid in qids if qid in self._owner}
+        if owners:
+            missing = sorted({sid for sid in owners.values() if sid not in who})
+            for start in range(0, len(missing), 5000):
+                chunk = missing[start : start + 5000]
+                for sid, mentions, digest, tz, hour in session.execute(
+                    select(*_WHO_COLUMNS).where(Subscriber.id.in_(chunk), *eligible)
+                ):
+                    who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
+            for qid, sid in sorted(owners.items()):
+                if sid in who:
+                    who[sid].queries.append(qid)
+        schedule: dict[tuple[str, str, int], datetime] = {}
+        rows_out: list[dict[str, Any]] = []
+        for sid, w in who.items():
+            reasons: dict[str, Any] = {"channels": sorted(w.channels, key=lambda s: order.get(s, 999))}
+            if w.queries:
+                reasons["queries"] = w.queries
+            key = (w.digest, w.timezone, w.digest_hour)
+            if key not in schedule:
+                schedule[key] = next_digest_at(now, *key)
+            rows_out.append(
+                self._row(
+                    article.id,
+                    now,
+                    reasons,
+                    subscriber_id=sid,
+                    kind="immediate" if w.digest == "immediate" else "digest",
+                    due=schedule[key],
+                )
+            )
+        target_filter = [AlertTarget.company_id.is_(None)]
+        if about_ids:
+            target_filter.append(AlertTarget.company_id.in_(about_ids))
+        targets = list(
+            session.execute(
+                select(AlertTarget.id, Company.slug)
+                .outerjoin(Company, Company.id == AlertTarget.company_id)
+                .where(AlertTarget.active.is_(True), AlertTarget.subscriber_id.is_(None), or_(*target_filter))
+            )
+        )
+        for tid, slug in targets:
+            rows_out.append(self._row(article.id, now, {"channels": [slug] if slug else []}, target_id=tid))
+        if rows_out:
+            insert_rows(session, rows_out)
+            self.signal(session)
+        return MatchReport(subscribers=len(who), targets=len(targets))
+
+    @staticmethod
+    def _row(
+        article_id: int,
+        now: datetime,
+        reasons: dict[str, Any],
+        *,
+        subscriber_id: int | None = None,
+        target_id: int | None = None,
+        kind: str = "immediate",
+        due: datetime | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "subscriber_id": subscriber_id,
+            "target_id": target_id,
+            "article_id": article_id,
+            "reasons": reasons,
+            "status": "pending",
+            "kind": kind,
+            "attempts": 0,
+            "next_attempt_at": due or now,
+            "created_at": now,
+        }
+
+    def signal(self, session: Session) -> None:
+        """Wake senders once this transaction commits (NOTIFY on PostgreSQL, Wakeup in-process)."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        if not session.info.get("evwire_wake"):
+            session.info["evwire_wake"] = True
+
+            def after_commit(sess: Session) -> None:
+                sess.info.pop("evwire_wake", None)
+                self.wakeup.notify()
+
+            event.listen(session, "after_commit", after_commit, once=True)
