@@ -31,7 +31,7 @@ def box_csrf(client: TestClient, slug: str = "xiaomi") -> str:
     return match.group(1)
 
 
-def subscribe_form(client: TestClient, address: str, slug: str = "xiaomi", **extra: str):  # type: ignore[no-untyped-def]
+def subscribe_form(client: TestClient, address: str, slug: str = "xiaomi", **extra: str):
     data = {"email": address, "csrf": box_csrf(client, slug), "website": "", **extra}
     return client.post(f"/channels/{slug}/subscribe", data=data)
 
@@ -39,7 +39,7 @@ def subscribe_form(client: TestClient, address: str, slug: str = "xiaomi", **ext
 def mails(settings: Settings) -> list[EmailMessage]:
     folder = eml_folder(settings)
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.is_dir() else []
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]  # type: ignore[misc]
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
 
 
 def body_text(msg: EmailMessage) -> str:
@@ -55,7 +55,7 @@ def link_in(msg: EmailMessage, path: str) -> str:
     return match.group(1)
 
 
-def subscriber(client: TestClient, address: str):  # type: ignore[no-untyped-def]
+def subscriber(client: TestClient, address: str):
     with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
         sub = get_subscriber_by_email(session, address)
         return None if sub is None else subscriber_view(session, sub.id)
@@ -65,11 +65,11 @@ def token_for(settings: Settings, purpose: str, sid: int, address: str, age: flo
     if not age:
         return make_signer(settings).make(purpose, sid, address)  # type: ignore[arg-type]
     real = time.time
-    itsdangerous.timed.time.time = lambda: real() - age  # type: ignore[attr-defined]
+    itsdangerous.timed.time.time = lambda: real() - age
     try:
         return make_signer(settings).make(purpose, sid, address)  # type: ignore[arg-type]
     finally:
-        itsdangerous.timed.time.time = real  # type: ignore[attr-defined]
+        itsdangerous.timed.time.time = real
 
 
 def test_subscribe_confirm_manage_unsubscribe_path(client: TestClient, settings: Settings) -> None:

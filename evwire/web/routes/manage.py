@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from evwire.errors import EvwireError
@@ -27,7 +28,14 @@ from evwire.store.subscriptions import (
 )
 from evwire.store.tables import Subscriber
 from evwire.web.deps import SessionDep, SettingsDep
-from evwire.web.routes.subscribe import PathToken, check_form, form_token, link_subscriber, link_url
+from evwire.web.routes.subscribe import (
+    LinkRefused,
+    PathToken,
+    check_form,
+    form_token,
+    link_subscriber,
+    link_url,
+)
 from evwire.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,8 +52,10 @@ def _scope(subscriber: Subscriber) -> str:
     return f"manage-{subscriber.id}"
 
 
-def _context(settings: Settings, session: SessionDep, subscriber: Subscriber, token: str) -> dict:
+def _context(settings: Settings, session: Session, subscriber: Subscriber, token: str) -> dict[str, Any]:
     view = subscriber_view(session, subscriber.id)
+    if view is None:  # deleted since link_subscriber found it
+        raise LinkRefused(403, "this manage link is for a subscription that no longer exists")
     return {
         "token": token,
         "csrf": form_token(settings, _scope(subscriber)),
