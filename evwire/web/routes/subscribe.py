@@ -26,9 +26,10 @@ from starlette.responses import Response
 from evwire.alerts.config import instance_host, mail_from, make_signer, make_transport
 from evwire.alerts.links import LinkError, LinkExpired, Purpose
 from evwire.alerts.mail import build_confirmation
-from evwire.errors import EvwireError, NotFoundError
+from evwire.errors import EvwireError
 from evwire.pipeline import Services, utcnow
 from evwire.settings import Settings
+from evwire.store.companies import get_company
 from evwire.store.subscriptions import (
     confirm,
     get_subscriber,
@@ -190,9 +191,12 @@ def subscribe_form(
 ) -> Response:
     check_form(request, services.settings, "subscribe", csrf)
     limit_ip(request)
+    company = get_company(session, slug)
+    if company is None:
+        raise HTTPException(404, f"no channel {slug!r}; see /channels for the list")
     context = {
         "email": email.strip(),
-        "what": slug,
+        "what": company.name,
         "slug": slug,
         "hours": services.settings.confirm_link_hours,
     }
@@ -200,8 +204,6 @@ def subscribe_form(
         return render(request, "subscribe_sent.html", context)
     try:
         mail = start_subscription(services, session, email, [slug])
-    except NotFoundError:
-        raise HTTPException(404, f"no channel {slug!r}; see /channels for the list") from None
     except EvwireError as exc:  # a malformed address
         return render(request, "subscribe_error.html", {"message": str(exc), "slug": slug}, status_code=400)
     response = render(request, "subscribe_sent.html", context)
