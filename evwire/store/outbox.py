@@ -9,6 +9,7 @@ lease ran out (its worker died) is claimable again. See docs/decisions/0010-outb
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -245,12 +246,12 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], worker: str, 
                 .values(status="skipped", last_error=o.detail[:2000], lease_until=None)
                 .execution_options(synchronize_session=False)
             )
-    bounced = sorted({o.subscriber_id for o in outcomes if o.outcome == "bounce" and o.subscriber_id})
-    for sid in bounced:
+    bounced = Counter(o.subscriber_id for o in outcomes if o.outcome == "bounce" and o.subscriber_id)
+    for sid, n in sorted(bounced.items()):
         sub = session.get(Subscriber, sid)
         if sub is None:
             continue
-        sub.bounce_count = (sub.bounce_count or 0) + 1
+        sub.bounce_count = (sub.bounce_count or 0) + n
         if sub.bounce_count >= BOUNCES_TO_SUSPEND and sub.status == "confirmed":
             sub.status = "suspended"
             session.execute(
@@ -353,5 +354,8 @@ def oldest_pending_at(session: Session) -> datetime | None:
 
 
 def next_due_at(session: Session) -> datetime | None:
-    """When the next pending row is due (None: nothing pending); the sender sleeps until then."""
-    return session.scalar(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending"))
+    """When the next row is due (a pending row's time, or a lease running out); None: nothing to do."""
+    pending = session.scalar(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending"))
+    leased = session.scalar(select(func.min(OutboxRow.lease_until)).where(OutboxRow.status == "sending"))
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
