@@ -15,11 +15,12 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from evwire.ingest.fetch import make_client
 from evwire.pipeline import Services
 from evwire.poller import PassReport, Poller, utcnow
+from evwire.store.notify import FEEDS, Listener
 from evwire.store.tables import Feed
 from evwire.websub_client import renewals_due, subscribe_all
 
@@ -29,14 +30,24 @@ PASS_LIMIT = 5000  # feeds claimed per pass
 
 
 class PollWorker:
-    def __init__(self, services: Services, poller: Poller | None = None, *, idle: float = IDLE) -> None:
+    def __init__(
+        self,
+        services: Services,
+        poller: Poller | None = None,
+        *,
+        idle: float = IDLE,
+        limit: int = PASS_LIMIT,
+        listener: Listener | None = None,
+    ) -> None:
         self.services = services
         self.poller = poller or Poller(services)
         self.idle = idle
+        self.limit = limit  # a full pass is followed at once by the next
+        self.listener = listener  # wakes the loop on NOTIFY evwire_feeds (evwire worker)
 
     async def run_once(self) -> PassReport:
         """One pass over due feeds, then WebSub subscriptions and renewals."""
-        report = await self.poller.run_pass(limit=PASS_LIMIT)
+        report = await self.poller.run_pass(limit=self.limit)
         await self.websub_step(self.poller.clock())
         return report
 
@@ -51,23 +62,36 @@ class PollWorker:
 
     def seconds_to_next_due(self) -> float:
         with self.services.db.session() as session:
-            at = session.scalar(select(func.min(Feed.next_poll_at)).where(Feed.status == "active"))
+            now = utcnow()
+            at = session.scalar(
+                select(func.min(Feed.next_poll_at)).where(
+                    Feed.status == "active", or_(Feed.claimed_until.is_(None), Feed.claimed_until < now)
+                )
+            )
         if at is None:
             return self.idle
-        return max(0.0, min(self.idle, (at - utcnow()).total_seconds()))
+        return max(0.0, min(self.idle, (at - now).total_seconds()))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.run_once()
+                report = await self.run_once()
+                if report.feeds >= self.limit:
+                    continue  # more may be due: no pause
                 wait = await asyncio.to_thread(self.seconds_to_next_due)
             except Exception:  # noqa: BLE001 - the loop outlives any one pass
                 log.exception("poll pass failed; retrying later")
                 wait = self.idle
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=max(wait, 1.0))
-            except TimeoutError:
-                pass
+            await self._pause(stop, max(wait, 1.0))
+
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep until ``seconds`` pass, ``stop`` is set or (with a listener) a feed is notified."""
+        waits = [asyncio.ensure_future(stop.wait())]
+        if self.listener is not None:
+            waits.append(asyncio.ensure_future(asyncio.to_thread(self.listener.wait, FEEDS, seconds)))
+        _done, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
 
     def start_thread(self) -> WorkerHandle:
         loop = asyncio.new_event_loop()

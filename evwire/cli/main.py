@@ -12,6 +12,9 @@ from evwire.cli.common import cli_errors, err, fail, load_settings, out, service
 from evwire.cli.feeds import app as feeds_app
 from evwire.cli.figures import app as figures_app
 from evwire.cli.poll import poll
+from evwire.cli.send import send_command
+from evwire.cli.subscribers import app as subscribers_app
+from evwire.cli.subscribers import targets_app
 from evwire.errors import EvwireError
 from evwire.ingest.files import read_article_source
 from evwire.pipeline import load_demo, post_article, utcnow
@@ -51,10 +54,14 @@ def serve_command(
         worker = PollWorker(svc)
         web.state.poller = worker.poller  # WebSub pushes share the poller's story index
         handle = worker.start_thread()  # the feed poller, in this process
+        from evwire.alerts.sender import Sender
+
+        sending = Sender(svc).start_thread()  # alerts, as they appear (woken by new outbox rows)
         out.print(f"evwire on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
         try:
             uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
         finally:
+            sending.stop()
             handle.stop()
 
 
@@ -121,6 +128,9 @@ app.add_typer(admin.config_app, name="config")
 app.add_typer(figures_app, name="figures")
 app.add_typer(feeds_app, name="feeds")
 app.command("poll")(poll)
+app.command("send")(send_command)
+app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(targets_app, name="targets")
 app.command("worker")(worker.worker_command)
 app.command("web")(worker.web_command)
 

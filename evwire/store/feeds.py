@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from evwire.errors import EvwireError, NotFoundError
 from evwire.ingest.opml import OpmlFeed
 from evwire.ingest.schedule import DEFAULT_INTERVAL, FeedState, revive
+from evwire.store.notify import FEEDS, notify
 from evwire.store.tables import Article, Feed, FeedItem
 
 STATUSES = ("active", "paused", "dead")
@@ -154,6 +155,7 @@ def add_feed(
     )
     session.add(row)
     session.flush()
+    notify(session, FEEDS)  # poll workers wake at commit (PostgreSQL)
     return row, True
 
 
@@ -200,6 +202,7 @@ def resume_feed(session: Session, ref: int | str, *, now: datetime) -> Feed:
     row.claimed_until = None
     row.updated_at = now
     session.flush()
+    notify(session, FEEDS)
     return row
 
 
