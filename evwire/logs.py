@@ -68,13 +68,18 @@ class TextFormatter(logging.Formatter):
         return f"{head} {ids}{sep}{tail}"
 
 
-def configure_logging(settings: Any, *, stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    settings: Any, *, stream: IO[str] | None = None, quiet_default: str | None = None
+) -> logging.Handler:
     """Install one handler on the root logger with the format and level from ``settings``
-    (``log_format``, ``log_level``). Returns the handler (tests read from its stream)."""
+    (``log_format``, ``log_level``). ``quiet_default``: the level to use when EVWIRE_LOG_LEVEL was
+    not set (one-shot CLI commands log warnings only). Returns the handler."""
     fmt = str(getattr(settings, "log_format", "text")).lower()
     if fmt not in FORMATS:
         raise ValueError(f"EVWIRE_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
     level_name = str(getattr(settings, "log_level", "INFO")).upper()
+    if quiet_default and "log_level" not in getattr(settings, "model_fields_set", ()):
+        level_name = quiet_default
     level = logging.getLevelName(level_name)
     if not isinstance(level, int):
         raise ValueError(f"EVWIRE_LOG_LEVEL {level_name!r} is not a level (DEBUG, INFO, WARNING, ERROR)")

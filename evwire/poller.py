@@ -155,6 +155,7 @@ class Poller:
         self._index: StoryIndex | None = None
         self._lock = threading.Lock()  # the index and the writer: one feed stored at a time
         self.websub_needs: list[WebSubNeed] = []
+        self.observer: Callable[[Sequence[FeedPoll], dict[int, str]], None] | None = None  # metrics
 
     # ------------------------------------------------------------ the pass
 
@@ -270,6 +271,8 @@ class Poller:
             if batch:
                 part = await asyncio.to_thread(self.store_polls, batch)
                 report.add(part)
+                if self.observer:  # evwire.opsmetrics.PollMetrics.observe
+                    self.observer(batch, part.errors)
                 if on_progress:
                     on_progress(len(batch))
 

@@ -13,10 +13,12 @@ from evwire.cli.feeds import app as feeds_app
 from evwire.cli.figures import app as figures_app
 from evwire.cli.poll import poll
 from evwire.cli.send import send_command
+from evwire.cli.status import status_command
 from evwire.cli.subscribers import app as subscribers_app
 from evwire.cli.subscribers import targets_app
 from evwire.errors import EvwireError
 from evwire.ingest.files import read_article_source
+from evwire.logs import configure_logging
 from evwire.pipeline import load_demo, post_article, utcnow
 from evwire.store.articles import article_channels, get_article
 
@@ -27,6 +29,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _logging() -> None:
+    """Logs to stderr (EVWIRE_LOG_FORMAT, EVWIRE_LOG_LEVEL; one-shot commands: warnings unless set)."""
+    try:
+        configure_logging(load_settings(), quiet_default="WARNING")
+    except (EvwireError, ValueError):
+        pass  # the command itself reports bad settings
 
 
 @app.command("serve")
@@ -53,6 +64,7 @@ def serve_command(
         web = create_app(settings, services=svc)
         worker = PollWorker(svc)
         web.state.poller = worker.poller  # WebSub pushes share the poller's story index
+        worker.poller.observer = web.state.poll_metrics.observe  # poll metrics on /metrics
         handle = worker.start_thread()  # the feed poller, in this process
         from evwire.alerts.sender import Sender
 
@@ -131,6 +143,7 @@ app.command("poll")(poll)
 app.command("send")(send_command)
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(targets_app, name="targets")
+app.command("status")(status_command)
 app.command("worker")(worker.worker_command)
 app.command("web")(worker.web_command)
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from evwire.errors import EvwireError, NotFoundError
 from evwire.logs import configure_logging
+from evwire.opsmetrics import PollMetrics, QueueCollector
 from evwire.pipeline import Services, open_services
 from evwire.settings import Settings
 from evwire.web.api import articles as api_articles
@@ -62,6 +63,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.settings = settings
     app.state.templates = make_templates()
     app.state.metrics = WebMetrics(services)
+    app.state.poll_metrics = PollMetrics(app.state.metrics.registry)  # fed by a poller in this process
+    app.state.metrics.registry.register(QueueCollector(services))
     app.state.counts = CountCache()
 
     for module in (home, articles, channels, feeds, search, ops, docs, admin, websub):
