@@ -124,8 +124,10 @@ def create_article(
     response: Response,
     session: SessionDep,
     services: ServicesDep,
+    alert: Annotated[bool, Query(description="false: store without alerting subscribers")] = True,
 ) -> PostedArticleOut:
-    """Post an article (admin): 201 when new; 200 when the same URL or content was stored and is updated."""
+    """Post an article (admin): 201 when new; 200 when the same URL or content was stored and is updated.
+    A new article alerts its subscribers whatever its date (``?alert=false`` to skip)."""
     limit = services.settings.max_article_bytes
     size = len(item.content.encode("utf-8")) + sum(len(b.encode("utf-8")) for b in item.bullets)
     if size > limit:
@@ -137,7 +139,9 @@ def create_article(
         msg = "the article has no text left after removing HTML"
         raise RequestValidationError([{"loc": ("body", "text"), "msg": msg, "type": "value_error"}])
     try:
-        result = post_article(session, parsed, services.tagger, now=utcnow())
+        result = post_article(
+            session, parsed, services.tagger, now=utcnow(), alerts=services.alerts, alert=alert, any_date=True
+        )
     except EvwireError as exc:
         raise HTTPException(409, str(exc)) from exc
     response.status_code = 201 if result.created else 200
