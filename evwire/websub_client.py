@@ -89,14 +89,14 @@ async def subscribe_all(
 def renewals_due(services: Services, *, now: datetime) -> list[WebSubNeed]:
     with services.db.session() as session:
         rows = session.execute(
-            select(Feed.id, Feed.websub_hub, Feed.websub_topic).where(
+            select(Feed.id, Feed.websub_hub, Feed.websub_topic, Feed.url).where(
                 Feed.status == "active",
                 Feed.websub_hub.is_not(None),
                 Feed.websub_renew_at.is_not(None),
                 Feed.websub_renew_at <= now,
             )
         )
-        return [WebSubNeed(fid, hub, topic) for fid, hub, topic in rows]
+        return [WebSubNeed(fid, hub, topic or url) for fid, hub, topic, url in rows if hub]
 
 
 def verify(services: Services, feed_id: int, params: Mapping[str, str], *, now: datetime) -> Verification:

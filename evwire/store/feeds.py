@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from evwire.errors import EvwireError, NotFoundError
@@ -286,7 +286,8 @@ def record_states(session: Session, updates: Iterable[tuple[int, dict[str, Any]]
         groups.setdefault(tuple(sorted(values)), []).append({"fid": feed_id, **values})
     n = 0
     for keys, rows in groups.items():
-        stmt = update(Feed.__table__).where(Feed.__table__.c.id == bindparam("fid"))
+        table = cast(Table, Feed.__table__)
+        stmt = update(table).where(table.c.id == bindparam("fid"))
         stmt = stmt.values({k: bindparam(k) for k in keys})
         session.connection().execute(stmt, rows)
         n += len(rows)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, exists, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evwire.ingest.dedupe import Signature, StoryIndex
@@ -47,13 +47,13 @@ def load_story_index(session: Session, *, now: datetime, window: timedelta = STO
         .order_by(FeedItem.id)
     )
     for article_id, sig, story_id in rows:
-        if article_id is None or story_id is None:
+        if article_id is None or story_id is None or sig is None:
             continue
         index.add_signature(article_id, Signature.from_bytes(sig), story_id)
     return index
 
 
-def story_lead_clause(articles: Table) -> ColumnElement[bool]:
+def story_lead_clause(articles: FromClause) -> ColumnElement[bool]:
     """True for the article a list shows for its story: the first stored one (or one without a story)."""
     other = aliased(Article)
     return or_(
