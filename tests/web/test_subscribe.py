@@ -17,6 +17,7 @@ from evwire.alerts.config import eml_folder, make_signer
 from evwire.settings import Settings
 from evwire.store.subscriptions import get_subscriber_by_email, subscriber_view
 from evwire.web.ratelimit import RateLimiter, Rule
+from tests.web.conftest import ADMIN, sample_payload
 
 BOX_TITLE = "Xiaomi News Alert"
 BOX_TEXT = "Subscribe to receive email notifications immediately when new articles about Xiaomi are published"
@@ -250,7 +251,16 @@ def test_subscribe_api_same_answer_errors_and_admin_outbox(client: TestClient, s
     client.post("/admin/login", data={"token": "test-admin-token-123", "csrf": csrf})
     outbox = client.get("/admin/outbox")
     assert outbox.status_code == 200 and "0 pending" in outbox.text
-    (name,) = [p.name for p in Path(eml_folder(settings)).glob("*.eml")]
+    quiet = client.post(
+        "/api/articles?alert=false", json={"title": "Xiaomi quiet", "text": "Xiaomi SU7."}, headers=ADMIN
+    )
+    assert quiet.status_code == 201 and "0 pending" in client.get("/admin/outbox").text
+    assert client.post("/api/articles", json=sample_payload(), headers=ADMIN).status_code == 201
+    outbox = client.get("/admin/outbox")
+    assert "1 pending" in outbox.text and "api@example.org" in outbox.text and "Ford, Xiaomi" in outbox.text
+    row = outbox.text.split('id="outbox-', 1)[1].split("</tr>", 1)[0]
+    assert "<td>digest</td>" in row and "<td>pending</td>" in row and ":00:00 UTC" in row  # weekly, at 08:00
+    (name,) = [p.name for p in Path(eml_folder(settings)).glob("confirm.*.eml")]
     assert name in outbox.text and "Confirm your evwire alerts" in outbox.text
     shown = client.get(f"/admin/outbox/eml/{name}")
     assert shown.status_code == 200 and shown.headers["content-type"].startswith("text/plain")
