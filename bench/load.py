@@ -1,0 +1,254 @@
+"""Pages under load: a real uvicorn serving evwire on 127.0.0.1 over PostgreSQL with 100,000
+articles; the channel page, the article page and a channel's RSS feed, each at a fixed rate of
+200 requests/s (open loop: latency counted from the scheduled send time, so a slow server can't
+hide its queue), then closed-loop throughput with wrk when it is installed. Target: p99 <= 50 ms.
+
+    python bench/load.py                         # 100,000 articles, 200 req/s, 20 s per page
+    python bench/load.py --quick                 # 5,000 articles, 5 s per page: a smoke run
+    python bench/load.py --workers 2 --rate 400  # uvicorn workers, another rate
+    EVWIRE_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/load.py
+
+The bench creates a private schema in that database and drops it afterwards. It installs nothing:
+without wrk (apt-get install wrk) the throughput part is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.pages import _sentence, pct  # noqa: E402 - the synthetic text of the pages bench
+from evwire.pipeline import Services, open_services  # noqa: E402
+from evwire.settings import Settings  # noqa: E402
+
+PG_URL = os.environ.get(
+    "EVWIRE_BENCH_PG_URL",
+    os.environ.get("EVWIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+)
+TARGET_P99_MS = 50.0
+
+
+def app_factory():  # type: ignore[no-untyped-def]
+    """uvicorn --factory target: the app from EVWIRE_* variables (set by this bench)."""
+    from evwire.web.app import create_app
+
+    return create_app(Settings())
+
+
+# -- seeding (PostgreSQL COPY) ----------------------------------------------------------------
+
+
+def seed_pg(services: Services, n: int, rng: random.Random) -> list[str]:
+    """n articles with 1-2 about and 0-3 mentioned companies (Zipf-weighted), by COPY. Returns the
+    channel slugs, largest first."""
+    with services.db.session() as session:
+        companies = list(session.execute(sa.text("SELECT id, slug FROM companies ORDER BY id")))
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(len(companies))]
+    start, span = datetime(2023, 1, 1, tzinfo=UTC), 3 * 365 * 24 * 3600
+    now = datetime.now(UTC)
+    t0 = time.perf_counter()
+    raw = services.db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cols = (
+            "id, url, title, bullets, body, published_at, source_name, content_hash, created_at, updated_at"
+        )
+        with cur.copy(f"COPY articles ({cols}) FROM STDIN") as copy:
+            for aid in range(1, n + 1):
+                bullets = json.dumps([_sentence(rng, 10), _sentence(rng, 10)])
+                body = "\n\n".join(_sentence(rng, 25) for _ in range(3))
+                published = start + timedelta(seconds=rng.randrange(span))
+                copy.write_row((aid, f"https://example.com/news/{aid}", f"{_sentence(rng, 8)[:-1]} #{aid}",
+                                bullets, body, published, "Synthetic", f"{aid:064x}", now, now))  # fmt: skip
+        with cur.copy(
+            "COPY mentions (article_id, company_id, score, role, origin, created_at) FROM STDIN"
+        ) as copy:
+            for aid in range(1, n + 1):
+                seen: set[int] = set()
+                for j, idx in enumerate(rng.choices(range(len(companies)), weights=weights, k=5)):
+                    cid = companies[idx][0]
+                    if cid in seen:
+                        continue
+                    seen.add(cid)
+                    role = "about" if j < 1 + (rng.random() < 0.4) else "mentioned"
+                    copy.write_row((aid, cid, round(rng.random(), 3), role, "auto", now))
+        cur.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (n,))
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    with services.db.session() as session:
+        rows = session.execute(
+            sa.text(
+                "SELECT c.slug, count(*) AS n FROM mentions m JOIN companies c ON c.id = m.company_id "
+                "WHERE m.role = 'about' GROUP BY c.slug ORDER BY n DESC"
+            )
+        ).all()
+    print(f"seeded {n:,} articles by COPY in {time.perf_counter() - t0:.1f} s; "
+          f"largest channels: {dict(rows[:5])}")  # fmt: skip
+    return [r.slug for r in rows]
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "uvicorn", "bench.load:app_factory", "--factory", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("uvicorn exited before answering; see its output above")
+        time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("uvicorn did not answer /healthz within 60 s")
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+async def fixed_rate(base: str, urls: list[str], rate: float, seconds: float, conns: int) -> dict:
+    """Open loop: request i is due at start + i/rate, sent by a pool of ``conns`` keep-alive
+    connections; latency counts from the due time. Returns samples (ms), errors, achieved rate."""
+    total = int(rate * seconds)
+    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+    latencies: list[float] = []
+    service: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        for url in urls[:20]:  # warm up: connections, caches, plans
+            await client.get(url)
+        start = time.perf_counter() + 0.05
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            sent = time.perf_counter()
+            try:
+                r = await client.get(urls[i % len(urls)])
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            done = time.perf_counter()
+            if not ok:
+                errors += 1
+            latencies.append((done - due) * 1000)
+            service.append((done - sent) * 1000)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    return {"samples": latencies, "service": service, "errors": errors, "rate": total / elapsed}
+
+
+def run_wrk(base: str, path: str, seconds: int) -> str:
+    if shutil.which("wrk") is None:
+        return "wrk not installed (apt-get install wrk); throughput part skipped"
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", base + path],
+                         capture_output=True, text=True, timeout=seconds + 30).stdout  # fmt: skip
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return (f"wrk 2 threads 16 connections {seconds} s: {float(rps.group(1)) if rps else 0:,.0f} req/s, "
+            f"p50 {p50.group(1) if p50 else '?'}, p99 {p99.group(1) if p99 else '?'}")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=100_000)
+    ap.add_argument("--rate", type=float, default=200.0, help="requests per second, per page")
+    ap.add_argument("--seconds", type=float, default=20.0, help="seconds per page at the fixed rate")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--connections", type=int, default=8, help="client connections")
+    ap.add_argument("--wrk-seconds", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="5,000 articles, 5 s per page, 3 s of wrk")
+    ap.add_argument("--pg-url", default=PG_URL)
+    args = ap.parse_args()
+    if args.quick:
+        args.articles, args.seconds, args.wrk_seconds = 5_000, 5.0, 3
+
+    schema = f"bench_load_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(args.pg_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        raise SystemExit(f"PostgreSQL not reachable at {args.pg_url}: {exc.orig}") from None
+    sep = "&" if "?" in args.pg_url else "?"
+    url = f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
+    data_dir = Path(tempfile.mkdtemp(prefix="evwire-load-"))
+    proc = None
+    try:
+        settings = Settings(data_dir=data_dir, database_url=url, log_level="WARNING")
+        services = open_services(settings)  # migrations and the catalog
+        try:
+            slugs = seed_pg(services, args.articles, random.Random(7))
+        finally:
+            services.close()
+        env = {"EVWIRE_DATA_DIR": str(data_dir), "EVWIRE_DATABASE_URL": url, "EVWIRE_LOG_LEVEL": "WARNING",
+               "EVWIRE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip
+        proc, base = start_server(env, args.workers)
+        rng = random.Random(11)
+        top = slugs[:10]
+        pages = {
+            "channel page": [f"/channels/{rng.choice(top)}" for _ in range(500)],
+            "article page": [f"/articles/{rng.randint(1, args.articles)}" for _ in range(2000)],
+            "channel feed": [f"/channels/{rng.choice(top)}/feed.rss" for _ in range(500)],
+        }
+        print(f"\nuvicorn x{args.workers} on {base}, PostgreSQL schema {schema}, {args.articles:,} articles")
+        print(f"fixed {args.rate:g} req/s for {args.seconds:g} s per page ({args.connections} connections)")
+        verdict = True
+        for name, urls in pages.items():
+            res = asyncio.run(fixed_rate(base, urls, args.rate, args.seconds, args.connections))
+            p50, p99 = pct(res["samples"], 50), pct(res["samples"], 99)
+            ok = p99 <= TARGET_P99_MS and res["errors"] == 0
+            verdict &= ok
+            print(f"  {name:<13} {res['rate']:6.1f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                  f"(service p99 {pct(res['service'], 99):5.1f} ms)  errors {res['errors']}  "
+                  f"{'ok' if ok else 'OVER TARGET'}")  # fmt: skip
+        print("\nthroughput (closed loop):")
+        for name, urls in pages.items():
+            print(f"  {name:<13} {run_wrk(base, urls[0], args.wrk_seconds)}")
+        print(f"\nverdict: p99 <= {TARGET_P99_MS:g} ms at {args.rate:g} req/s on every page: "
+              f"{'yes' if verdict else 'NO'}")  # fmt: skip
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
