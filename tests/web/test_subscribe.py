@@ -191,6 +191,9 @@ def test_subscribe_box_csrf_honeypot_rate_limits(client: TestClient, settings: S
     assert 'action="/channels/xiaomi/subscribe"' in page
     assert 'type="email" name="email"' in page and 'name="website"' in page and 'name="csrf"' in page
     assert "Ford News Alert" in client.get("/channels/ford").text
+    posted = client.post("/api/articles?alert=false", json=sample_payload(), headers=ADMIN).json()
+    article = client.get(f"/articles/{posted['article']['id']}").text  # the article's first company
+    assert BOX_TITLE in article and 'action="/channels/xiaomi/subscribe"' in article
     no_csrf = client.post("/channels/xiaomi/subscribe", data={"email": "a@example.org"})
     assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text
     forged = client.post("/channels/xiaomi/subscribe", data={"email": "a@example.org", "csrf": "x.y.z"})
