@@ -61,7 +61,8 @@ def form_token(settings: Settings, scope: str) -> str:
 def check_form(request: Request, settings: Settings, scope: str, token: str | None) -> None:
     """403 unless ``token`` is a live token of ``scope`` and the browser does not say it is cross-site."""
     origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+    ours = {request.headers.get("host", ""), urlsplit(settings.base_url).netloc}  # a proxy may rewrite Host
+    if origin is not None and urlsplit(origin).netloc not in ours:
         raise HTTPException(403, "this form was sent from another site; open the page here and try again")
     try:
         _signer(settings, f"form-{scope}").loads(token or "", max_age=FORM_AGE)
