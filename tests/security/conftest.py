@@ -110,6 +110,8 @@ class HostileHandler(Handler):
 
 
 class HostileServer(FeedServer):
+    request_queue_size = 128  # a whole pass connects at once; the default backlog (5) drops SYNs under load
+
     def __init__(self) -> None:
         super().__init__()
         self.RequestHandlerClass = HostileHandler
@@ -135,9 +137,9 @@ def hostile_settings(settings: Settings) -> Settings:
         update={
             "allow_private_feeds": False,
             "feed_allow_networks": "127.0.0.1/32",
-            "feed_connect_timeout": 1.0,
+            "feed_connect_timeout": 2.0,
             "feed_read_timeout": 2.0,  # longer than the trickle's 1 s gaps: only the total timeout stops it
-            "feed_total_timeout": 2.5,
+            "feed_total_timeout": 4.0,
             "feed_max_bytes": 1_000_000,
             "feed_host_min_gap": 0.0,
             "feed_host_concurrency": 32,

@@ -119,8 +119,8 @@ def test_hostile_feeds_recorded_or_sanitised_app_answers_others_go_on(
         # the app kept answering while hostile feeds were fetched and stored
         assert prober.statuses and set(prober.statuses) == {200}, prober.statuses
         assert prober.slowest < 5.0
-        # the trickle is cut by the total timeout (2.5 s), so the whole pass stays short
-        assert elapsed < 15, elapsed
+        # the trickle is cut by the total timeout (4 s), so the whole pass stays short
+        assert elapsed < 20, elapsed
         assert report.feeds == len(ids)
 
         feeds = _feeds(svc)
