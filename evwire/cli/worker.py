@@ -41,6 +41,7 @@ def worker_command(
         idle=idle,
         poll_batch=poll_batch,
         feed_lease=timedelta(seconds=feed_lease),
+        extra={"claim_id": worker_id},  # None: the sender claims as host:pid (see workers.sending)
     )
     if "send" in options.roles and settings.db_url.startswith("sqlite"):
         out.print("note: on SQLite one sender at a time is safe; use PostgreSQL for several")

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.alerts.conftest import SmtpServer
 from tests.conftest import _PG_SKIP, PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,11 +162,12 @@ class Workers:
         self.procs: dict[str, subprocess.Popen] = {}
         self.started = 0
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str, named: bool = True) -> subprocess.Popen:
+        """Start a worker; ``named`` passes ``--id name`` (else its claims carry host:pid)."""
         self.started += 1
         log = open(self.logs / f"{name}-{self.started}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "evwire.cli.main", "worker", "--id", name, *args],
+            [sys.executable, "-m", "evwire.cli.main", "worker", *(["--id", name] if named else []), *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,
@@ -215,3 +217,81 @@ def wait_until(check, timeout: float, step: float = 0.2) -> bool:  # noqa: ANN00
             return True
         time.sleep(step)
     return bool(check())
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def seed_alerts(settings: object, subscribers: int, articles: int) -> int:
+    """``subscribers`` confirmed followers of Xiaomi, then ``articles`` new Xiaomi articles: one
+    pending immediate alert per pair, made by the real matcher. Returns the outbox row count."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from evwire.ingest.plaintext import parse_plain_text
+    from evwire.pipeline import open_services, post_article
+    from evwire.store.subscriptions import confirm, subscribe
+    from evwire.store.tables import OutboxRow
+    from tests.conftest import SAMPLE_ARTICLE
+
+    svc = open_services(settings)  # type: ignore[arg-type]
+    try:
+        now = datetime.now(UTC)
+        with svc.db.session() as s:
+            for i in range(subscribers):
+                sub = subscribe(s, f"reader{i}@example.org", ["xiaomi"], now=now)
+                confirm(s, sub.id, now=now)
+        base = parse_plain_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+        for n in range(articles):
+            parsed = replace(base, title=f"{base.title} ({n})", url=f"https://example.org/scale/{n}")
+            with svc.db.session() as s:
+                post_article(s, parsed, svc.tagger, now=now, alerts=svc.alerts, any_date=True)
+        with svc.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(OutboxRow)) or 0)
+    finally:
+        svc.close()
+
+
+def message_ids(messages: list) -> list[str]:  # noqa: ANN001 - tests.alerts.conftest.Received
+    """The Message-ID of each received message (repeats kept)."""
+    import email
+
+    ids = []
+    for m in messages:
+        msg = email.message_from_bytes(m.data)
+        ids.append(str(msg["Message-ID"]).strip())
+    return ids
+
+
+def send_env(database_url: str, data_dir: Path, smtp_url: str, **extra: str) -> dict[str, str]:
+    env = worker_env(
+        database_url,
+        data_dir,
+        EVWIRE_SMTP_URL=smtp_url,
+        EVWIRE_MAIL_FROM="evwire <alerts@evwire.test>",
+        EVWIRE_BASE_URL="https://evwire.test",
+        EVWIRE_SECRET_KEY="scale-test-secret-key-0123456789",
+        EVWIRE_SEND_POLL_SECONDS="1",
+    )
+    env.update(extra)
+    return env
+
+
+def outbox_status(database_url: str) -> dict[str, int]:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("select status, count(*) from outbox group by status")).all()
+        return {s: int(n) for s, n in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.close()
