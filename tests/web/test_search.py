@@ -59,6 +59,9 @@ def test_search_api_finds_and_filters_by_channel(client: TestClient, sample_id: 
 
 
 def test_search_hostile_queries_never_fail(client: TestClient, sample_id: int) -> None:
+    # Many searches from one client in a burst: the per-client rate limit (tested on its own in
+    # tests/security) would answer 429 here, which is not what this test is about.
+    client.app.state.rate_limiter.enabled = False
     for q in HOSTILE_QUERIES:
         r = client.get("/api/search", params={"q": q[:500]})
         assert r.status_code == 200, (q, r.text)
