@@ -36,7 +36,12 @@ def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent (scope="function").
     After a committed write the app's cached channel counts are dropped."""
     with services.db.session() as session:
-        yield session
+        # template helpers (chart panels) reuse it: a page holds one pooled connection, not two
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
     if request.method in WRITE_METHODS:
         request.app.state.counts.invalidate()
 

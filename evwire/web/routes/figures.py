@@ -8,10 +8,13 @@ compare page, and the chart panel that channel and article pages include.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from evwire.charts.render import to_png, to_svg
@@ -104,11 +107,24 @@ def _services(request: Request) -> Any:
     return request.app.state.services
 
 
+@contextmanager
+def _panel_session(request: Request) -> Iterator[Session]:
+    """The request's own session when the route has one (a page then holds one pooled connection, not
+    two), inside a savepoint so a failing panel cannot spoil the page's transaction; else a new one."""
+    session = getattr(request.state, "db_session", None)
+    if session is None:
+        with _services(request).db.session() as own:
+            yield own
+        return
+    with session.begin_nested():
+        yield session
+
+
 def figure_panel(request: Request, slug: str) -> Panel | None:
     """The charts block of a channel page; None when the company has no figures to draw.
     A failure here is logged and leaves the page without charts, never without the page."""
     try:
-        with _services(request).db.session() as session:
+        with _panel_session(request) as session:
             charts = company_charts(session, slug)
         return make_panel(charts) if charts and charts.has_chart else None
     except Exception:
@@ -119,7 +135,7 @@ def figure_panel(request: Request, slug: str) -> Panel | None:
 def article_figure_panel(request: Request, article_id: int) -> Panel | None:
     """The charts block of a delivery article (one whose text gave figures): its company's chart."""
     try:
-        with _services(request).db.session() as session:
+        with _panel_session(request) as session:
             slugs = article_figure_companies(session, article_id)
             if not slugs:
                 return None
