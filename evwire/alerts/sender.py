@@ -53,6 +53,7 @@ from evwire.store.outbox import (
     claimed_workers,
     next_due_at,
     record_outcomes,
+    release_claims,
     release_local_dead,
 )
 from evwire.store.outbox import (
@@ -398,18 +399,32 @@ class Sender:
         result = await self._deliver(data, mid, email)
         return self._outcome(row, result, mid)
 
-    async def _send_batch(self, rows: list[Claimed], recorder: _Recorder, report: SendReport) -> None:
+    async def _send_batch(
+        self, rows: list[Claimed], recorder: _Recorder, report: SendReport, cutoff: datetime
+    ) -> None:
         subs, targets, queries = await asyncio.to_thread(self._load, rows)
         it = iter(rows)
+        leftover: list[int] = []
 
         async def lane() -> None:
             for row in it:
+                # Past half the lease another worker may soon take the row over: give it back
+                # instead of sending it late (that would be a second copy, with no crash at all).
+                if self.clock() > cutoff:
+                    leftover.append(row.id)
+                    continue
                 outcome = await self._send_row(row, subs, targets, queries)
                 await recorder.record([outcome])  # recorded before this lane sends again
                 report.add(outcome.outcome)
 
         lanes = max(1, min(self.concurrency, len(rows)))
         await asyncio.gather(*(lane() for _ in range(lanes)))
+        if leftover:
+            await asyncio.to_thread(self._release, leftover)
+
+    def _release(self, ids: list[int]) -> None:
+        with self._session() as session:
+            release_claims(session, ids, self.worker_id)
 
     async def _send_digests(self, rows: list[Claimed], recorder: _Recorder, report: SendReport) -> None:
         subs, _targets, queries = await asyncio.to_thread(self._load, rows)
@@ -482,6 +497,7 @@ class Sender:
         try:
             batches = 0
             while max_batches is None or batches < max_batches:
+                cutoff = self.clock() + self.lease / 2
                 rows = await asyncio.to_thread(self._claim, False)
                 digest_rows = await asyncio.to_thread(self._claim, True)
                 if not rows and not digest_rows:
@@ -489,8 +505,10 @@ class Sender:
                 batches += 1
                 report.claimed += len(rows) + len(digest_rows)
                 if rows:
-                    await self._send_batch(rows, recorder, report)
-                if digest_rows:
+                    await self._send_batch(rows, recorder, report, cutoff)
+                if digest_rows and self.clock() > cutoff:
+                    await asyncio.to_thread(self._release, [r.id for r in digest_rows])
+                elif digest_rows:
                     await self._send_digests(digest_rows, recorder, report)
         finally:
             await recorder.stop()

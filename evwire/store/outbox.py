@@ -173,6 +173,21 @@ def release_local_dead(session: Session, prefix: str, alive: Iterable[str]) -> i
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
+def release_claims(session: Session, ids: Iterable[int], worker: str) -> int:
+    """Give back rows this worker claimed but will not send before its lease runs short, so they are
+    claimable at once (by anyone) instead of being sent late by a worker whose lease has expired."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    stmt = (
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.status == "sending", OutboxRow.claimed_by == worker)
+        .values(status="pending", claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def claimed_workers(session: Session, prefix: str) -> list[str]:
     stmt = select(OutboxRow.claimed_by).where(
         OutboxRow.status == "sending", OutboxRow.claimed_by.like(prefix + "%")

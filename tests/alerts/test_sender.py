@@ -164,3 +164,45 @@ def test_sender_default_transport_writes_eml(svc: Services) -> None:
     assert asyncio.run(go()) == 1
     files = list((svc.settings.data_dir / "outbox").glob("alert.*.eml"))
     assert len(files) == 1 and b"List-Unsubscribe-Post" in files[0].read_bytes()
+
+
+class SteppingClock(Clock):
+    """Each reading is `step` later than the last: a batch that takes longer than half its lease."""
+
+    def __init__(self, at: datetime, step: timedelta) -> None:
+        super().__init__(at)
+        self.step = step
+
+    def __call__(self) -> datetime:
+        self.at += self.step
+        return self.at
+
+
+def test_sender_gives_back_rows_it_cannot_send_within_half_its_lease(
+    svc: Services, smtp_server: SmtpServer
+) -> None:
+    for i in range(6):
+        follower(svc, f"r{i}@example.org", ["xiaomi"])
+    post(svc, sample())
+    lease = timedelta(seconds=120)
+    sender = Sender(
+        svc,
+        transport=SmtpTransport.from_url(smtp_server.url, pool_size=1),
+        clock=SteppingClock(T1, timedelta(seconds=5)),
+        lease=lease,
+    )
+
+    async def go() -> int:
+        try:
+            return (await sender.run_once(max_batches=1)).sent
+        finally:
+            await sender.close()
+
+    sent = asyncio.run(go())
+    assert 0 < sent < 6, sent
+    with svc.db.session() as s:
+        rows = list(s.scalars(select(OutboxRow)))
+        # nothing left claimed by a worker whose lease ran short: the rest is claimable again at once
+        assert {r.status for r in rows} == {"sent", "pending"}
+        assert all(r.claimed_by is None for r in rows if r.status == "pending")
+    assert len(smtp_server.messages) == sent
