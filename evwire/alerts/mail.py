@@ -286,3 +286,40 @@ def build_confirmation(
     )
     _set_body(msg, text, body)
     return msg
+
+
+def build_addition(
+    to: str,
+    sender: str,
+    host: str,
+    manage_url: str,
+    channels: Sequence[str],
+    queries: Sequence[str],
+    request_id: object,
+    site_name: str = "evwire",
+    now: datetime | None = None,
+) -> EmailMessage:
+    """A confirmed address was asked, by whoever typed it into a public form, to follow more.
+
+    Nothing was changed: the signed manage link shows the additions ticked, and only the owner's
+    Save adds them (ADR 0011)."""
+    rcpt = Recipient(to=to, sender=sender, host=host, manage_url=manage_url, unsubscribe_url=manage_url)
+    site = clean_header(site_name, 60)
+    msg = _new_message(rcpt, f"Add to your {site} alerts?", message_id("add", request_id, host), now)
+    parts = [clean_header(c, 120) for c in channels]
+    parts += [f'the keyword alert "{clean_header(q, 200)}"' for q in queries]
+    what = ", ".join(parts) or "news alerts"
+    text = (
+        f"Someone, probably you, asked to add to your {site} alerts: {what}.\n\n"
+        "Your alerts have not changed. To add them, open this link, check the selection and press Save:\n"
+        f"{safe_url(manage_url)}\n\n"
+        "If it was not you, ignore this mail: nothing changes.\n"
+    )
+    body = (
+        f"<p>Someone, probably you, asked to add to your {_e(site)} alerts: <strong>{_e(what)}</strong>.</p>"
+        "<p>Your alerts have not changed. To add them, open the link, check the selection and press Save.</p>"
+        f"<p>{_link(manage_url, 'Review and add')}</p>"
+        "<p><small>If it was not you, ignore this mail: nothing changes.</small></p>"
+    )
+    _set_body(msg, text, body)
+    return msg

@@ -171,6 +171,7 @@ def subscribe(
     now: datetime,
     digest: str | None = None,
     queries: Sequence[str] = (),
+    hold_confirmed: bool = False,
 ) -> Subscriber:
     """Ask for alerts: the address follows ``slugs`` (and keyword ``queries``). Idempotent.
 
@@ -179,6 +180,11 @@ def subscribe(
     same whatever the state (no enumeration) and sends a confirmation mail when the result is
     pending and ``may_send_confirmation`` allows. Raises AddressError for an unusable address,
     NotFoundError for an unknown channel, QueryInputError for a bad query.
+
+    ``hold_confirmed`` is for requests anyone can make (the channel pages' box, the public API): a
+    confirmed or suspended address is then left exactly as it is, because only its owner may change
+    what it follows. The caller mails the owner a manage link with the additions pre-selected
+    (``requested_additions`` says what they are). Operators (``evwire subscribers add``) add directly.
     """
     address = normalize_email(email)
     ids = _company_ids(session, slugs)
@@ -200,6 +206,8 @@ def subscribe(
         )
         session.add(sub)
         session.flush()
+    elif hold_confirmed and sub.status in ("confirmed", "suspended"):
+        return sub  # a stranger may not change someone's alerts; the owner gets a link instead
     elif sub.status == "unsubscribed":
         sub.status, sub.confirmed_at, sub.unsubscribed_at = "pending", None, None
         if digest:
@@ -399,6 +407,35 @@ def subscriber_view(session: Session, subscriber_id: int) -> SubscriberView | No
         bounce_count=sub.bounce_count,
         pending_alerts=int(pending or 0),
     )
+
+
+def requested_additions(
+    session: Session, subscriber_id: int, slugs: Iterable[str], queries: Sequence[str] = ()
+) -> tuple[tuple[ChannelRef, ...], tuple[str, ...]]:
+    """What a request would add for this subscriber: the known channels it does not follow yet
+    (unknown slugs are left out) and the canonical keyword alerts it does not have yet. Changes
+    nothing; QueryInputError for a bad query."""
+    wanted = sorted({s.strip().lower() for s in slugs if s and s.strip()})
+    texts = parse_queries(queries)
+    followed = set(
+        session.scalars(
+            select(Company.slug)
+            .join(Subscription, Subscription.company_id == Company.id)
+            .where(Subscription.subscriber_id == subscriber_id)
+        )
+    )
+    rows = (
+        session.execute(select(Company.slug, Company.name).where(Company.slug.in_(wanted))).all()
+        if wanted
+        else []
+    )
+    channels = sorted(
+        (ChannelRef(slug, name) for slug, name in rows if slug not in followed), key=lambda c: c.name
+    )
+    have = set(
+        session.scalars(select(KeywordAlert.query_text).where(KeywordAlert.subscriber_id == subscriber_id))
+    )
+    return tuple(channels), tuple(t for t in texts if t not in have)
 
 
 # --- confirmation mails ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ import itsdangerous.timed
 from fastapi.testclient import TestClient
 
 from evwire.alerts.config import eml_folder, make_signer
+from evwire.pipeline import utcnow
 from evwire.settings import Settings
 from evwire.store.subscriptions import get_subscriber_by_email, subscriber_view
 from evwire.web.ratelimit import RateLimiter, Rule
@@ -276,3 +277,126 @@ def test_subscribe_api_same_answer_errors_and_admin_outbox(client: TestClient, s
     assert "sandbox" in shown.headers["content-security-policy"] and "Subject:" in shown.text
     assert client.get("/admin/outbox/eml/..%2Fevwire.db").status_code == 404
     assert client.get("/admin/outbox/eml/secret.key").status_code == 404
+
+
+def reset_mail_limit(client: TestClient, address: str) -> None:
+    """Forget the per-address limit's last send (the tests do not wait 5 minutes)."""
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        sub = get_subscriber_by_email(session, address)
+        assert sub is not None
+        sub.last_confirm_sent_at = None
+
+
+def confirmed_reader(client: TestClient, settings: Settings, address: str) -> None:
+    assert subscribe_form(client, address).status_code == 200
+    assert client.get(link_in(mails(settings)[-1], "confirm")).status_code == 200
+    assert subscriber(client, address).status == "confirmed"
+    reset_mail_limit(client, address)
+
+
+def add_link_in(msg: EmailMessage) -> str:
+    match = re.search(r"https?://[^/\s]+(/alerts/manage/[A-Za-z0-9._-]+\?\S+)", body_text(msg))
+    assert match, body_text(msg)
+    return match.group(1)
+
+
+def test_stranger_cannot_add_channels_to_a_confirmed_address(client: TestClient, settings: Settings) -> None:
+    confirmed_reader(client, settings, "reader@example.org")
+    before = len(mails(settings))
+
+    # a stranger asks for Ford for this address: nothing changes, its owner gets a mail
+    r = subscribe_form(client, "reader@example.org", slug="ford")
+    assert r.status_code == 200 and "Check your inbox" in r.text
+    view = subscriber(client, "reader@example.org")
+    assert [c.slug for c in view.channels] == ["xiaomi"] and view.status == "confirmed"
+    assert len(mails(settings)) == before + 1
+    mail = mails(settings)[-1]
+    assert mail["To"] == "reader@example.org" and "Add to your evwire alerts" in mail["Subject"]
+    assert "Ford" in body_text(mail) and "have not changed" in body_text(mail)
+
+    # the per-address limit holds for these mails too; a request for what it follows sends nothing
+    assert subscribe_form(client, "reader@example.org", slug="ford").status_code == 200
+    reset_mail_limit(client, "reader@example.org")
+    assert subscribe_form(client, "reader@example.org", slug="xiaomi").status_code == 200
+    assert len(mails(settings)) == before + 1
+
+    # opening the link shows Ford ticked but not saved; saving adds it
+    link = add_link_in(mail)
+    page = client.get(link)
+    assert page.status_code == 200 and "You asked to follow Ford; save to confirm" in page.text
+    assert 'value="ford" checked' in page.text and 'value="xiaomi" checked' in page.text
+    assert [c.slug for c in subscriber(client, "reader@example.org").channels] == ["xiaomi"]
+    assert client.get(link.replace("add=ford", "add=byd")).status_code == 200  # only the token is signed
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    ticked = re.findall(r'name="channels" value="([^"]+)" checked', page.text)
+    token = link.split("/alerts/manage/", 1)[1].split("?", 1)[0]
+    form = {
+        "csrf": csrf,
+        "action": "save",
+        "channels": ticked,
+        "add_channels": "",
+        "queries": "",
+        "digest": "immediate",
+        "timezone": "UTC",
+        "digest_hour": "8",
+    }
+    saved = client.post(f"/manage?token={token}", data=form)
+    assert saved.status_code == 200 and "Saved." in saved.text
+    assert {c.slug for c in subscriber(client, "reader@example.org").channels} == {"xiaomi", "ford"}
+
+    # the API cannot add channels or keyword alerts to it either; the link pre-selects both
+    reset_mail_limit(client, "reader@example.org")
+    body = {
+        "email": "reader@example.org",
+        "channels": ["byd"],
+        "queries": ["recall"],
+        "digest": "weekly",
+    }
+    api = client.post("/api/subscriptions", json=body)
+    assert api.status_code == 202
+    view = subscriber(client, "reader@example.org")
+    assert {c.slug for c in view.channels} == {"xiaomi", "ford"} and view.queries == ()
+    assert view.digest == "immediate"
+    mail = mails(settings)[-1]
+    assert mail["To"] == "reader@example.org" and "recall" in body_text(mail)
+    page = client.get(add_link_in(mail))
+    assert page.status_code == 200 and 'value="byd" checked' in page.text
+    assert "recall" in page.text.split("<textarea", 1)[1].split("</textarea>", 1)[0]
+    assert subscriber(client, "reader@example.org").queries == ()
+
+    # operators still add directly (evwire subscribers add uses the store's default)
+    from evwire.store.subscriptions import subscribe
+
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        subscribe(session, "reader@example.org", ["byd"], now=utcnow())
+    assert {c.slug for c in subscriber(client, "reader@example.org").channels} == {"xiaomi", "ford", "byd"}
+
+
+def test_subscribe_answers_are_identical_for_new_pending_and_confirmed(
+    client: TestClient, settings: Settings
+) -> None:
+    confirmed_reader(client, settings, "conf@example.org")
+    assert subscribe_form(client, "pend@example.org").status_code == 200  # pending
+    assert subscriber(client, "pend@example.org").status == "pending"
+
+    answers = []
+    for address in ("new1@example.org", "pend@example.org", "conf@example.org"):
+        r = subscribe_form(client, address, slug="ford")
+        answers.append(
+            (r.status_code, r.headers["content-type"], r.content.replace(address.encode(), b"ADDR"))
+        )
+    assert answers[0] == answers[1] == answers[2]
+    assert [c.slug for c in subscriber(client, "conf@example.org").channels] == ["xiaomi"]
+
+    reset_mail_limit(client, "conf@example.org")
+    api = []
+    for address in ("new2@example.org", "pend@example.org", "conf@example.org"):
+        r = client.post(
+            "/api/subscriptions", json={"email": address, "channels": ["byd"], "queries": ["recall"]}
+        )
+        api.append((r.status_code, r.headers["content-type"], r.content))
+    assert api[0] == api[1] == api[2] and api[0][0] == 202
+    view = subscriber(client, "conf@example.org")
+    assert [c.slug for c in view.channels] == ["xiaomi"] and view.queries == ()
+    # a pending address keeps today's behaviour: the channels wait for its confirmation
+    assert {c.slug for c in subscriber(client, "pend@example.org").channels} == {"xiaomi", "ford", "byd"}

@@ -1,8 +1,10 @@
 """POST /api/subscriptions: ask for alerts by JSON; double opt-in like the channel page's box.
 
 The answer is 202 with the same body whether the address was new, pending or already subscribed,
-and whether or not a confirmation mail went out. A JSON body cannot be sent cross-site without a
-CORS preflight (which this app does not grant), so no CSRF token is needed here.
+and whether or not a confirmation mail went out. An already confirmed address is not changed: its
+owner is mailed a manage link with the requested channels and queries pre-selected. A JSON body
+cannot be sent cross-site without a CORS preflight (which this app does not grant), so no CSRF
+token is needed here.
 """
 
 from __future__ import annotations

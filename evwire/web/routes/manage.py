@@ -4,6 +4,8 @@ The token in the URL is the authority. The manage form also carries a CSRF token
 subscriber. ``GET /unsubscribe`` changes nothing (mail scanners follow links): it shows a button.
 ``POST /unsubscribe`` with the body ``List-Unsubscribe=One-Click`` (RFC 8058, sent by mail
 clients, so no CSRF token) unsubscribes at once; the page's button posts a CSRF token instead.
+``GET /manage`` also takes ``add`` and ``q``: additions someone asked for, shown ticked and saved
+only by the owner's Save.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from evwire.errors import EvwireError
 from evwire.pipeline import utcnow
 from evwire.settings import Settings
 from evwire.store.subscriptions import (
+    MAX_KEYWORD_ALERTS,
     QueryInputError,
+    requested_additions,
     subscriber_view,
     unsubscribe_all,
     update_preferences,
@@ -74,18 +78,56 @@ def _context(settings: Settings, session: Session, subscriber: Subscriber, token
     }
 
 
+Add = Annotated[str, Query(max_length=1000)]
+AddQueries = Annotated[list[str] | None, Query(max_length=1000)]
+
+
+def _preselect(
+    session: Session, subscriber: Subscriber, context: dict[str, Any], add: str, q: list[str]
+) -> None:
+    """Show what someone asked to add (``?add=ford,byd&q=...``, from the mail a subscribe request
+    for a confirmed address sends) ticked but not saved: only the owner's Save adds it."""
+    slugs = [s for s in SLUG_SPLIT.split(add) if s]
+    try:
+        channels, texts = requested_additions(session, subscriber.id, slugs, q[:MAX_KEYWORD_ALERTS])
+    except EvwireError:  # an altered link: show the channels, ignore the queries
+        channels, texts = requested_additions(session, subscriber.id, slugs)
+    if not (channels or texts):
+        return
+    context["channels"] = tuple(sorted((*context["channels"], *channels), key=lambda c: c.name))
+    if texts:
+        context["queries_text"] = "\n".join(t for t in (context["queries_text"], *texts) if t)
+    what = ", ".join([c.name for c in channels] + [f'the keyword alert "{t}"' for t in texts])
+    context["msg"] = f"You asked to follow {what}; save to confirm. Nothing has changed yet."
+
+
 @router.get("/manage")
 def manage_page(
-    request: Request, settings: SettingsDep, session: SessionDep, token: Token = None
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    token: Token = None,
+    add: Add = "",
+    q: AddQueries = None,
 ) -> Response:
     subscriber = link_subscriber(settings, session, "manage", token)
-    return render(request, "manage.html", _context(settings, session, subscriber, token or ""))
+    context = _context(settings, session, subscriber, token or "")
+    if add or q:
+        _preselect(session, subscriber, context, add, q or [])
+    return render(request, "manage.html", context)
 
 
 @router.get("/alerts/manage/{token}")
-def manage_link(request: Request, settings: SettingsDep, session: SessionDep, token: PathToken) -> Response:
+def manage_link(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    token: PathToken,
+    add: Add = "",
+    q: AddQueries = None,
+) -> Response:
     """The form the mails carry (``alerts.urls``); the page's forms post to ``/manage?token=``."""
-    return manage_page(request, settings, session, token)
+    return manage_page(request, settings, session, token, add, q)
 
 
 @router.post("/manage")

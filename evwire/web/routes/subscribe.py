@@ -25,7 +25,8 @@ from starlette.responses import Response
 
 from evwire.alerts.config import instance_host, mail_from, make_signer, make_transport
 from evwire.alerts.links import LinkError, LinkExpired, Purpose
-from evwire.alerts.mail import build_confirmation
+from evwire.alerts.mail import build_addition, build_confirmation
+from evwire.alerts.urls import LinkMaker
 from evwire.errors import EvwireError
 from evwire.pipeline import Services, utcnow
 from evwire.settings import Settings
@@ -35,6 +36,7 @@ from evwire.store.subscriptions import (
     get_subscriber,
     may_send_confirmation,
     pending_confirmation,
+    requested_additions,
     subscribe,
 )
 from evwire.store.tables import Subscriber
@@ -106,16 +108,51 @@ def limit_ip(request: Request) -> None:
 def start_subscription(
     services: Services, session: Session, email: str, slugs: list[str], **prefs: Any
 ) -> EmailMessage | None:
-    """Record the request; the confirmation mail to send, when the address is pending and its limit
-    allows. The caller answers the same in every case and sends the mail after the answer (so the
-    time taken does not tell either). AddressError, an unknown channel or a bad query propagate:
-    those say nothing about who is subscribed.
+    """Record the request; the mail to send, when its per-address limit allows: the confirmation
+    mail for a pending address; for a confirmed one, whose alerts a stranger must not change, a
+    manage link with the requested additions pre-selected (nothing is stored). The caller answers
+    the same in every case and sends the mail after the answer (so the time taken does not tell
+    either). AddressError, an unknown channel or a bad query propagate: those say nothing about
+    who is subscribed.
     """
     now = utcnow()
-    subscriber = subscribe(session, email, slugs, now=now, **prefs)
+    subscriber = subscribe(session, email, slugs, now=now, hold_confirmed=True, **prefs)
+    if subscriber.status == "confirmed":
+        return addition_mail(
+            session, services.settings, subscriber, slugs, prefs.get("queries") or (), now=now
+        )
     if subscriber.status != "pending" or not may_send_confirmation(session, subscriber, now=now):
         return None
     return confirmation_mail(session, services.settings, subscriber.id, now=now)
+
+
+def addition_mail(
+    session: Session,
+    settings: Settings,
+    subscriber: Subscriber,
+    slugs: list[str],
+    queries: list[str] | tuple[str, ...],
+    *,
+    now: datetime,
+) -> EmailMessage | None:
+    """The mail asking a confirmed address's owner to add what someone requested (None when it
+    follows all of it already or its limit says no)."""
+    channels, texts = requested_additions(session, subscriber.id, slugs, queries)
+    if not (channels or texts) or not may_send_confirmation(session, subscriber, now=now):
+        return None
+    url = LinkMaker(settings, make_signer(settings)).manage_add_url(
+        subscriber.id, subscriber.email, [c.slug for c in channels], texts
+    )
+    return build_addition(
+        to=subscriber.email,
+        sender=mail_from(settings),
+        host=instance_host(settings),
+        manage_url=url,
+        channels=[c.name for c in channels],
+        queries=texts,
+        request_id=f"{subscriber.id}.{int(now.timestamp())}",
+        now=now,
+    )
 
 
 def confirmation_mail(
