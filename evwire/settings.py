@@ -23,24 +23,32 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    data_dir: Path = Field(default=Path("./evwire-data"), description="Folder for the SQLite file, .eml files and caches.")
+    data_dir: Path = Field(
+        default=Path("./evwire-data"), description="Folder for the SQLite file, .eml files and caches."
+    )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; default is sqlite in data_dir. Use postgresql+psycopg://... for PostgreSQL.",
+        description="SQLAlchemy URL; default: SQLite in data_dir. PostgreSQL: postgresql+psycopg://...",
     )
     admin_token: SecretStr | None = Field(
         default=None, description="Token that opens the admin API and pages; unset means admin is closed."
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Key that signs links and cookies; derived from admin_token or generated if unset."
+        default=None,
+        description="Key that signs links and cookies; derived from admin_token or generated if unset.",
     )
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this instance, used in links and feeds.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL of this instance, used in links and feeds."
+    )
     catalog_path: Path | None = Field(
-        default=None, description="Entity catalog YAML; default is the starter catalog shipped in the package."
+        default=None,
+        description="Entity catalog YAML; default is the starter catalog shipped in the package.",
     )
     host: str = Field(default="127.0.0.1", description="Address `evwire serve` binds to.")
     port: int = Field(default=8000, description="Port `evwire serve` binds to.")
-    max_article_bytes: int = Field(default=5_000_000, description="Largest article accepted by post and the API.")
+    max_article_bytes: int = Field(
+        default=5_000_000, description="Largest article accepted by post and the API."
+    )
     page_size: int = Field(default=30, description="Articles per page on lists and API pages.")
 
     # Feeds in (evwire.ingest.fetch / guard); docs/settings.md says more
@@ -56,16 +64,21 @@ class Settings(BaseSettings):
     feed_max_redirects: int = Field(default=5, description="Redirect hops followed before a fetch gives up.")
 
     # Alerts out (evwire.alerts); docs/settings.md says more
-    smtp_url: SecretStr | None = Field(default=None, description="SMTP server for mail; unset: .eml files in data_dir.")
+    smtp_url: SecretStr | None = Field(
+        default=None, description="SMTP server for mail; unset: .eml files in data_dir."
+    )
     mail_from: str | None = Field(default=None, description="From address of alert mails.")
     smtp_pool_size: int = Field(default=4, description="SMTP connections kept open and reused.")
     smtp_timeout: float = Field(default=30.0, description="Seconds an SMTP server may take to answer.")
     confirm_link_hours: int = Field(default=48, description="Hours a confirmation link stays valid.")
     link_max_age_days: int = Field(default=365, description="Days manage and unsubscribe links stay valid.")
-    retry_base_seconds: float = Field(default=30.0, description="First retry delay after a temporary failure.")
+    retry_base_seconds: float = Field(
+        default=30.0, description="First retry delay after a temporary failure."
+    )
     retry_max_seconds: float = Field(default=21600.0, description="Longest retry delay.")
     alert_max_age_days: float = Field(
-        default=3.0, description="Feed items dated longer than this before evwire first saw them are not alerted."
+        default=3.0,
+        description="Feed items dated longer than this before evwire first saw them are not alerted.",
     )
     outbox_lease_seconds: float = Field(
         default=120.0, description="How long a sender holds claimed alerts before another may take them over."
@@ -95,7 +108,9 @@ class Settings(BaseSettings):
                 object.__setattr__(self, name, SecretStr(Path(env_file).read_text().strip()))
         token = self.admin_token.get_secret_value() if self.admin_token else None
         if token is not None and (token.lower() in PLACEHOLDER_SECRETS or len(token) < 8):
-            raise ValueError("EVWIRE_ADMIN_TOKEN is a placeholder or shorter than 8 characters; set a real secret")
+            raise ValueError(
+                "EVWIRE_ADMIN_TOKEN is a placeholder or shorter than 8 characters; set a real secret"
+            )
 
     @property
     def db_url(self) -> str:

@@ -1,17 +1,17 @@
 """The plain-text article format (the sample article's), documented in the README.
 
-    ---                     optional front matter, `key: value` lines:
-    url: https://...        url, source, published, image, credit
-    ---
-    Headline                first non-empty line
-                            
-      • key point           bullet lines start with •, -, * or –
-    Caption alt text        optional; dropped when repeated below
-    (Caption. Image credit: Source)
-    
-    Body paragraphs, separated by blank lines.
-    Jan 8, 2026             a lone date line near the end is the publication date;
-    Xiaomi News Alert ...   page furniture after it is dropped
+---                     optional front matter, `key: value` lines:
+url: https://...        url, source, published, image, credit
+---
+Headline                first non-empty line
+
+  • key point           bullet lines start with •, -, * or –
+Caption alt text        optional; dropped when repeated below
+(Caption. Image credit: Source)
+
+Body paragraphs, separated by blank lines.
+Jan 8, 2026             a lone date line near the end is the publication date;
+Xiaomi News Alert ...   page furniture after it is dropped
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from evwire.errors import IngestError
 from evwire.ingest.types import ParsedArticle
 
 BULLET_RE = re.compile(r"^\s*[•\-\*–·▪●]\s+(.+)$")
-CREDIT_RE = re.compile(r"^\((?P<caption>.*?)\s*(?:Image|Photo|Picture)\s+(?:credit|source)\s*:\s*(?P<credit>[^)]+)\)?\s*$", re.I)
+CREDIT_RE = re.compile(
+    r"^\((?P<caption>.*?)\s*(?:Image|Photo|Picture)\s+(?:credit|source)\s*:\s*(?P<credit>[^)]+)\)?\s*$", re.I
+)
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 DATE_LINE_RES = [
     (re.compile(rf"^(?:{MONTHS})[a-z]*\.? \d{{1,2}},? \d{{4}}$", re.I), None),
@@ -31,7 +33,9 @@ DATE_LINE_RES = [
     (re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:]+(?:Z|[+-]\d{2}:?\d{2})?)?$"), None),
 ]
 # Lines that are page furniture, not article text.
-FURNITURE_RE = re.compile(r"^(join us on\b.*|share this\b.*|view more channels|subscribe to receive\b.*|.* news alert)$", re.I)
+FURNITURE_RE = re.compile(
+    r"^(join us on\b.*|share this\b.*|view more channels|subscribe to receive\b.*|.* news alert)$", re.I
+)
 YEARS_ONLY_RE = re.compile(r"^(?:(?:19|20)\d{2}\s*)+$")
 
 
@@ -103,7 +107,9 @@ def parse_plain_text(text: str, *, url: str | None = None) -> ParsedArticle:
                 continue
         c = CREDIT_RE.match(stripped)
         if c and caption is None:
-            caption = c.group("caption").strip().rstrip(".").strip() + "." if c.group("caption").strip() else None
+            caption = (
+                c.group("caption").strip().rstrip(".").strip() + "." if c.group("caption").strip() else None
+            )
             credit = c.group("credit").strip()
             # the alt text just above repeats the caption
             while rest and not rest[-1].strip():
