@@ -86,7 +86,7 @@ class PollWorker:
 
     async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
         """Sleep until ``seconds`` pass, ``stop`` is set or (with a listener) a feed is notified."""
-        waits = [asyncio.ensure_future(stop.wait())]
+        waits: list[asyncio.Future[bool]] = [asyncio.ensure_future(stop.wait())]
         if self.listener is not None:
             waits.append(asyncio.ensure_future(asyncio.to_thread(self.listener.wait, FEEDS, seconds)))
         _done, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

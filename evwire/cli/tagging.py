@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 
@@ -26,7 +26,7 @@ def _tagger() -> Tagger:
 def _open_lines(source: str) -> BinaryIO:
     """The lines of a file, or of stdin for "-", as bytes (each line is decoded on its own)."""
     if source == "-":
-        return getattr(sys.stdin, "buffer", sys.stdin)
+        return cast(BinaryIO, getattr(sys.stdin, "buffer", cast(Any, sys.stdin)))
     try:
         return open(source, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:

@@ -85,8 +85,8 @@ def parse_html(html: str, *, url: str | None = None) -> ParsedArticle:
             published = parse_date(meta[key])
             if published:
                 break
-    if published is None and getattr(doc, "date", None):
-        published = parse_date(str(doc.date))
+    if published is None and (doc_date := getattr(doc, "date", None)):
+        published = parse_date(str(doc_date))
     page_url = (
         url
         or _http_url(meta.get("canonical"))

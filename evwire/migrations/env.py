@@ -15,7 +15,7 @@ target_metadata = Base.metadata
 SEARCH_OBJECTS = ("articles_fts", "ix_articles_fts")
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj, name, type_, reflected, compare_to):
     return not (reflected and name and name.startswith(SEARCH_OBJECTS))
 
 

@@ -27,7 +27,7 @@ EDITOR_ROLES = ("about", "mentioned", "excluded")
 LIST_ROLES = ("about", "mentioned", "any")
 
 
-def _load_options() -> list:  # type: ignore[type-arg]
+def _load_options() -> list:
     return [
         selectinload(Article.mentions).selectinload(Mention.company),
         selectinload(Article.tickers).selectinload(ArticleTicker.company),
@@ -193,7 +193,7 @@ def clear_editor_mention(session: Session, article_id: int, slug: str) -> bool:
         )
     )
     session.flush()
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # a DML result is a CursorResult at runtime
 
 
 def list_articles(

@@ -93,11 +93,13 @@ class Listener:
     def _run(self) -> None:
         import psycopg
 
+        dsn = self.dsn
+        assert dsn is not None  # start() runs this thread only with a dsn
         delay = 0.5
         first = True
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
                     for channel in self.channels:
                         conn.execute(f"LISTEN {channel}")  # names are our constants
                     self.connected.set()

@@ -13,10 +13,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -288,7 +288,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], worker: str, 
         if o.outcome in ("accepted", "retry", "bounce")
     ]
     if attempts:
-        session.execute(DeliveryAttempt.__table__.insert(), attempts)
+        session.execute(cast(Table, DeliveryAttempt.__table__).insert(), attempts)
     session.flush()
 
 

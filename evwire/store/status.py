@@ -160,7 +160,7 @@ def outbox_section(session: Session, now: datetime) -> Section | None:
         sa.column("created_at", UTCDateTime()),
     )
     section = Section("Alert queue (outbox)")
-    by_status = dict(
+    by_status: dict[Any, Any] = dict(
         session.execute(sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)).all()
     )
     for status in ("pending", "sending", "sent", "failed", "skipped"):

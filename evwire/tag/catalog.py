@@ -75,7 +75,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.companies)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.companies)
 
 

@@ -186,7 +186,7 @@ def evaluate(labels: Sequence[dict[str, Any]], preds: Sequence[dict[str, Any]]) 
         gold_ment = {company_key(c) for c in lab.get("mentioned", [])}
         p_about = {company_key(c) for c in pr.get("about", [])}
         p_ment = {company_key(c) for c in pr.get("mentioned", [])} - p_about
-        sets = {
+        sets: dict[str, tuple[set[Any], set[Any]]] = {
             "about": (gold_about, p_about),
             "mentioned": (gold_ment, p_ment),
             "tickers": (

@@ -360,9 +360,9 @@ def _resolve(cands: Iterable[_Cand]) -> list[FactTag]:
                 scope = None
             elif scope is None or c.promotable:
                 continue  # a second, different figure for the same month: a brand or a sub-total
-        key = (c.company, c.period, c.metric, c.kind, c.value)
-        if key in seen:
+        seen_key = (c.company, c.period, c.metric, c.kind, c.value)
+        if seen_key in seen:
             continue
-        seen.add(key)
+        seen.add(seen_key)
         out.append(FactTag(c.company, c.period, c.metric, c.kind, c.value, c.lower_bound, scope))
     return out

@@ -54,12 +54,12 @@ def _clause_start(sent: str, pos: int, matches: list[Match]) -> int:
     for m in _BOUNDARY.finditer(sent, 0, pos):
         start = max(start, m.end())
     for (
-        m
+        hit
     ) in matches:  # "... and Leapmotor 70,327": a new clause starts at a company followed by its figure/verb
-        if start <= m.start < pos and re.search(r"(?:,\s*|\s)and\s+(?:the\s+)?$", sent[: m.start]):
-            rest = sent[m.end : pos + 1]
+        if start <= hit.start < pos and re.search(r"(?:,\s*|\s)and\s+(?:the\s+)?$", sent[: hit.start]):
+            rest = sent[hit.end : pos + 1]
             if re.match(r"^(?:'s|’s)?\s*(?:\(?\d|[a-z]+ed\b|sold|built|sells|delivers)", rest):
-                start = m.start
+                start = hit.start
     return start
 
 

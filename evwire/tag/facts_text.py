@@ -148,7 +148,7 @@ def _mark_ranges(sentence: str, figures: list[Figure]) -> list[Figure]:
 
 def _replace(f: Figure, **kw: object) -> Figure:
     data = {**f.__dict__, **kw}
-    return Figure(**data)  # type: ignore[arg-type]
+    return Figure(**data)
 
 
 # --- periods -----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick_rs
 
@@ -237,7 +238,7 @@ class Matcher:
         cjk, cap, nocap = self._form_cjk, self._form_cap, self._form_nocap
         n = len(text)
         resort = backend.overlapping
-        inner = getattr(backend, "has_inner", None)
+        inner: Any = getattr(backend, "has_inner", None)
         for form, s, e in backend.scan(text):
             if cjk[form] or not ((s and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
                 idx = cap[form] if text[s].isupper() else nocap[form]
