@@ -36,5 +36,7 @@ def test_layout_ruff_clean() -> None:
 
 
 def test_layout_mypy_clean() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "evwire"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "evwire"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
