@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,19 +95,24 @@ class PollWorker:
             task.cancel()
 
     def start_thread(self) -> WorkerHandle:
-        loop = asyncio.new_event_loop()
-        stop = asyncio.Event()
+        return run_in_thread(self.run, "evwire-poller")
 
-        def main() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.run(stop))
-            finally:
-                loop.close()
 
-        thread = threading.Thread(target=main, name="evwire-poller", daemon=True)
-        thread.start()
-        return WorkerHandle(thread, loop, stop)
+def run_in_thread(run: Callable[[asyncio.Event], Awaitable[None]], name: str) -> WorkerHandle:
+    """Run ``run(stop)`` on its own event loop in a daemon thread (the one-process ``evwire serve``)."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run(stop))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, name=name, daemon=True)
+    thread.start()
+    return WorkerHandle(thread, loop, stop)
 
 
 @dataclass

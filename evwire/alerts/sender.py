@@ -564,21 +564,9 @@ class Sender:
 
     def start_thread(self) -> Any:
         """Run ``run`` on its own event loop in a daemon thread; returns a handle with ``stop()``."""
-        from evwire.worker import WorkerHandle
+        from evwire.worker import run_in_thread  # worker imports this module
 
-        loop = asyncio.new_event_loop()
-        stop = asyncio.Event()
-
-        def main() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.run(stop))
-            finally:
-                loop.close()
-
-        thread = threading.Thread(target=main, name="evwire-sender", daemon=True)
-        thread.start()
-        return WorkerHandle(thread, loop, stop)
+        return run_in_thread(self.run, "evwire-sender")
 
 
 class _NotifyWatcher:
