@@ -34,16 +34,45 @@ def test_open_services_syncs_the_catalog_once(settings: Settings) -> None:
         again.close()
 
 
-def test_load_demo_is_idempotent_and_includes_the_sample(settings: Settings) -> None:
+def test_load_demo_is_idempotent_and_leaves_the_sample_to_be_posted(settings: Settings) -> None:
     svc = open_services(settings)
     try:
         n = load_demo(svc)
-        assert n == len(demo_files()) >= 7
+        assert n == len(demo_files()) >= 6
         assert load_demo(svc) == n
         with svc.db.session() as s:
             rows = list_articles(s, limit=100)
         assert len(rows) == n
-        assert any(a.url == "https://cnevpost.com/2026/01/08/ford-xiaomi-joint-venture-report/" for a in rows)
+        # the sample article is not in the demo: posting it on the demo is news (and alerts its followers)
+        assert not any("Ford, Xiaomi has explored" in a.title for a in rows)
+    finally:
+        svc.close()
+
+
+def test_demo_subscriber_gets_exactly_one_alert_for_the_sample(settings: Settings) -> None:
+    from sqlalchemy import select
+
+    from evwire.ingest.plaintext import parse_plain_text
+    from evwire.store.subscriptions import confirm, subscribe
+    from evwire.store.tables import OutboxRow
+    from tests.conftest import SAMPLE_ARTICLE
+
+    svc = open_services(settings)
+    try:
+        load_demo(svc)
+        now = utcnow()
+        with svc.db.session() as s:
+            ids = []
+            for address, slugs in (("a@example.org", ["xiaomi"]), ("b@example.org", ["xiaomi", "ford"])):
+                sub = subscribe(s, address, slugs, now=now)
+                confirm(s, sub.id, now=now)
+                ids.append(sub.id)
+        parsed = parse_plain_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+        with svc.db.session() as s:
+            post_article(s, parsed, svc.tagger, now=utcnow(), alerts=svc.alerts, any_date=True)
+        with svc.db.session() as s:
+            rows = list(s.scalars(select(OutboxRow)))
+        assert sorted(r.subscriber_id for r in rows) == sorted(ids)  # one row per subscriber, no more
     finally:
         svc.close()
 
