@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     )
     send_batch_size: int = Field(default=500, description="Alerts a sender claims at once.")
     send_poll_seconds: float = Field(
-        default=30.0, description="Fallback check for due alerts when no wake-up (NOTIFY) arrives."
+        default=1.0, description="Fallback check for due alerts when no wake-up (NOTIFY) arrives."
     )
 
     # Operations (evwire.logs, evwire.web.ratelimit); docs/settings.md and docs/operations.md say more
