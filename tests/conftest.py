@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,14 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'evwire.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_schema("t") as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A fresh schema on the test PostgreSQL, dropped afterwards; yields a URL whose search_path is it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.alerts.conftest import SmtpServer
-from tests.conftest import _PG_SKIP, PG_URL
+from tests.conftest import _PG_SKIP, pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -123,17 +122,8 @@ def feed_server() -> Iterator[CountingFeedServer]:
 def pg_schema_url() -> Iterator[str]:
     if _PG_SKIP:
         pytest.skip(_PG_SKIP)
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("s") as url:
+        yield url
 
 
 def worker_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
