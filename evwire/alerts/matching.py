@@ -1,7 +1,8 @@
 """Article -> outbox rows, in the transaction that stores the article (docs/decisions/0010-outbox.md).
 
 ``AlertMatcher.match_article`` is called by ``pipeline.post_article`` for a new article. It adds
-one outbox row per subscriber who should hear of it (and one per operator target), never more:
+one outbox row per subscriber who should hear of it (and one per operator target, and one per
+own target of each of those subscribers: docs/decisions/0014-subscriber-targets.md), never more:
 the rows are unique per (subscriber, article) in the database and the reasons (channels followed,
 keyword alerts matched) are merged into that one row. No row for an update, for backfill, for a
 subscriber confirmed after evwire first stored the article, for a feed item dated more than
@@ -22,6 +23,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +42,7 @@ from evwire.tag.types import Tagging
 
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "evwire_outbox"
+_BY_ID_LIMIT = 2000  # matched subscribers up to which their own targets are looked up by id
 
 
 class Wakeup:
@@ -197,10 +200,12 @@ class AlertMatcher:
                     who[sid].queries.append(qid)
         schedule: dict[tuple[str, str, int], datetime] = {}
         rows_out: list[dict[str, Any]] = []
+        reasons_of: dict[int, dict[str, Any]] = {}
         for sid, w in who.items():
             reasons: dict[str, Any] = {"channels": sorted(w.channels, key=lambda s: order.get(s, 999))}
             if w.queries:
                 reasons["queries"] = w.queries
+            reasons_of[sid] = reasons
             key = (w.digest, w.timezone, w.digest_hour)
             if key not in schedule:
                 schedule[key] = next_digest_at(now, *key)
@@ -226,10 +231,14 @@ class AlertMatcher:
         )
         for tid, slug in targets:
             rows_out.append(self._row(article.id, now, {"channels": [slug] if slug else []}, target_id=tid))
+        own = _subscriber_targets(session, who)
+        for tid, sid in own:
+            # Same reasons as the subscriber's row; posted at once even for digest readers (ADR 0014).
+            rows_out.append(self._row(article.id, now, reasons_of[sid], target_id=tid))
         if rows_out:
             insert_rows(session, rows_out)
             self.signal(session)
-        return MatchReport(subscribers=len(who), targets=len(targets))
+        return MatchReport(subscribers=len(who), targets=len(targets) + len(own))
 
     @staticmethod
     def _row(
@@ -266,3 +275,22 @@ class AlertMatcher:
                 self.wakeup.notify()
 
             event.listen(session, "after_commit", after_commit, once=True)
+
+
+def _subscriber_targets(session: Session, who: Mapping[int, object]) -> list[tuple[int, int]]:
+    """(target id, subscriber id) of the active own targets of the subscribers in ``who``.
+
+    ``who`` holds only subscribers who get this article (confirmed before it was stored, mentions
+    only if asked), so their targets follow the same rules. Few matched subscribers: looked up by
+    id; a large fan-out: every own target read once (far fewer rows than subscribers).
+    """
+    if not who:
+        return []
+    stmt = select(AlertTarget.id, AlertTarget.subscriber_id).where(
+        AlertTarget.active.is_(True), AlertTarget.subscriber_id.is_not(None)
+    )
+    if len(who) <= _BY_ID_LIMIT:
+        found = session.execute(stmt.where(AlertTarget.subscriber_id.in_(list(who)))).all()
+    else:
+        found = session.execute(stmt).all()
+    return sorted((tid, sid) for tid, sid in found if sid is not None and sid in who)

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from evwire.errors import EvwireError, NotFoundError
+from evwire.ingest.guard import AddressPolicy
 from evwire.store.outbox import reschedule_pending
 from evwire.store.tables import (
     AlertTarget,
@@ -36,6 +37,7 @@ from evwire.store.tables import (
     Subscriber,
     Subscription,
 )
+from evwire.store.target_urls import TargetRefused, check_subscriber_target
 
 STATUSES = ("pending", "confirmed", "unsubscribed", "suspended")
 DIGESTS = ("immediate", "daily", "weekly")
@@ -241,7 +243,8 @@ def confirm(session: Session, subscriber_id: int, *, now: datetime) -> Subscribe
 
 
 def unsubscribe_all(session: Session, subscriber_id: int, *, now: datetime) -> Subscriber:
-    """Stop everything for this address: channels and keyword alerts deleted, pending alerts skipped."""
+    """Stop everything for this address: channels and keyword alerts deleted, own targets turned off,
+    pending alerts skipped."""
     sub = _require(session, subscriber_id)
     sub.status, sub.unsubscribed_at = "unsubscribed", now
     session.execute(delete(Subscription).where(Subscription.subscriber_id == sub.id))
@@ -251,6 +254,13 @@ def unsubscribe_all(session: Session, subscriber_id: int, *, now: datetime) -> S
         .where(OutboxRow.subscriber_id == sub.id, OutboxRow.status == "pending")
         .values(status="skipped", last_error="unsubscribed")
     )
+    own_targets = select(AlertTarget.id).where(AlertTarget.subscriber_id == sub.id).scalar_subquery()
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.target_id.in_(own_targets), OutboxRow.status == "pending")
+        .values(status="skipped", last_error="unsubscribed")
+    )
+    session.execute(update(AlertTarget).where(AlertTarget.subscriber_id == sub.id).values(active=False))
     bump_alerts_version(session, now)
     session.flush()
     session.expire(sub, ["subscriptions", "keyword_alerts"])
@@ -542,15 +552,25 @@ def add_target(
     channel: str | None = None,
     label: str = "",
     subscriber_id: int | None = None,
+    policy: AddressPolicy | None = None,
     now: datetime,
 ) -> AlertTarget:
-    """Attach an Apprise URL to a channel (``channel`` None: all news). Every new article about it is
-    posted there once. Subscriber-supplied URLs must pass the address guard before they get here."""
+    """Attach an Apprise URL to a channel (``channel`` None: all news); every new article about it is
+    posted there once. With ``subscriber_id``: the subscriber's own target, which gets what their
+    mail gets (no channel); its URL must pass the address guard (``policy``, default strict)."""
     url = url.strip()
     if "://" not in url or len(url) > 2000 or any(c.isspace() for c in url):
         raise SubscriptionError(
             f"{url[:60]!r} is not an Apprise URL (like tgram://token/chat or json://host/path)"
         )
+    if subscriber_id is not None:
+        if channel:
+            raise SubscriptionError("a subscriber's target follows their alerts; it takes no channel")
+        _require(session, subscriber_id)
+        try:
+            check_subscriber_target(url, policy or AddressPolicy())
+        except TargetRefused as exc:
+            raise SubscriptionError(str(exc)) from exc
     company_id = _company_ids(session, [channel])[channel.strip().lower()] if channel else None
     target = AlertTarget(
         url=url, company_id=company_id, label=label.strip()[:200], subscriber_id=subscriber_id, created_at=now
