@@ -3,7 +3,8 @@
     poller = Poller(services)
     report = asyncio.run(poller.run_pass())          # one pass over the due feeds
 
-Fetching runs on the event loop (httpx, ``HostLimiter`` politeness, the address guard); parsing,
+Fetching runs on the event loop (the lean client of ingest/http11.py, or a given httpx client;
+``HostLimiter`` politeness, the address guard); parsing,
 tagging and storing run in one writer thread, so fetches go on while items are stored. Each feed
 is stored in its own transaction; polls that bring no items (304s, errors) are stored together in
 one. Nothing a feed does stops the others: fetch errors come back in words, parse errors are
@@ -22,11 +23,9 @@ import asyncio
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,11 +33,10 @@ from evwire.errors import EvwireError, IngestError
 from evwire.ingest.dedupe import StoryIndex, signature
 from evwire.ingest.feedparse import FeedItem as ParsedItem
 from evwire.ingest.feedparse import ParsedFeed, parse_feed
-from evwire.ingest.fetch import FetchResult, HostLimiter, fetch_feed, make_client
+from evwire.ingest.fetch import AnyClient, FetchResult, HostLimiter, fetch_feed, make_feed_client
 from evwire.ingest.schedule import next_poll, outcome_from
 from evwire.ingest.websub import links_from_header
 from evwire.pipeline import Services, post_article
-from evwire.settings import Settings
 from evwire.store.feeds import (
     CLAIM_LEASE,
     FeedJob,
@@ -56,8 +54,6 @@ from evwire.store.tables import Feed, FeedItem
 log = logging.getLogger(__name__)
 FULL_TEXT_PER_POLL = 20  # article pages fetched at most per feed poll
 BATCH = 200  # polls handed to the writer thread at once
-SHARD_CONNECTIONS = 4  # connections per client shard, at least (2 hosts at 2 requests each)
-MAX_SHARD_CONNECTIONS = 32
 
 
 def utcnow() -> datetime:
@@ -115,33 +111,6 @@ class WebSubNeed:
 Progress = Callable[[int], None]
 
 
-class ClientShards:
-    """Several small httpx clients, a host always on the same one. httpcore's pool scans all its
-    connections for every request it assigns, so one big pool costs O(connections) per request;
-    small shards keep that near constant (measured in bench/polling.py). Each shard keeps enough
-    connections for its hosts (per-host limit × hosts) so a host's connections are reused in a pass."""
-
-    def __init__(
-        self, settings: Settings, client: httpx.AsyncClient | None = None, *, hosts: int = 1
-    ) -> None:
-        self._given = client
-        count = max(1, settings.feed_global_concurrency // 2)
-        per_shard = -(-max(hosts, 1) // count) * max(1, settings.feed_host_concurrency)
-        size = max(SHARD_CONNECTIONS, min(MAX_SHARD_CONNECTIONS, per_shard))
-        small = settings.model_copy(update={"feed_global_concurrency": size // 2})
-        self._clients = [] if client is not None else [make_client(small) for _ in range(count)]
-
-    def for_url(self, url: str) -> httpx.AsyncClient:
-        if self._given is not None:
-            return self._given
-        host = urlsplit(url).hostname or ""
-        return self._clients[zlib.crc32(host.encode()) % len(self._clients)]
-
-    async def aclose(self) -> None:
-        for c in self._clients:
-            await c.aclose()
-
-
 class Poller:
     """Polls feeds for one process. Holds the story index (rebuilt from the database on first use)."""
 
@@ -181,16 +150,14 @@ class Poller:
         queue: asyncio.Queue[FeedPoll | None] = asyncio.Queue()
         writer = asyncio.create_task(self._writer(queue, report, on_progress))
         limits = HostLimiter.from_settings(self.settings)
-        hosts = len({urlsplit(job.url).hostname for job in jobs})
-        clients = ClientShards(self.settings, client, hosts=hosts)
+        http: AnyClient = client if client is not None else make_feed_client(self.settings)
         try:
-            await asyncio.gather(
-                *(self._fetch_one(clients.for_url(job.url), limits, job, queue) for job in jobs)
-            )
+            await asyncio.gather(*(self._fetch_one(http, limits, job, queue) for job in jobs))
         finally:
             await queue.put(None)
             await writer
-            await clients.aclose()
+            if client is None:
+                await http.aclose()
         report.seconds = time.perf_counter() - started
         log.info(
             "poll pass: %d feeds, %d not modified, %d failed, %d new, %d updated",
@@ -208,7 +175,7 @@ class Poller:
             return claim_due_feeds(session, now=now, limit=limit, feed_ids=feed_ids, lease=self.lease)
 
     async def _fetch_one(
-        self, http: httpx.AsyncClient, limits: HostLimiter, job: FeedJob, queue: asyncio.Queue
+        self, http: AnyClient, limits: HostLimiter, job: FeedJob, queue: asyncio.Queue
     ) -> None:
         try:
             result = await fetch_feed(
@@ -229,7 +196,7 @@ class Poller:
             poll = FeedPoll(job, result, self.clock())
         await queue.put(poll)
 
-    async def _add_full_texts(self, http: httpx.AsyncClient, limits: HostLimiter, poll: FeedPoll) -> None:
+    async def _add_full_texts(self, http: AnyClient, limits: HostLimiter, poll: FeedPoll) -> None:
         """Summary-only items get their text from the article page (trafilatura), same politeness."""
         parsed, error = await asyncio.to_thread(_parse, poll.result, poll.fetched_at)
         poll.parsed, poll.parse_error = parsed, error

@@ -38,6 +38,8 @@ from evwire.ingest.guard import (
     resolve_host,
     split_url,
 )
+from evwire.ingest.http11 import FeedClient
+from evwire.ingest.http11 import Response as LeanResponse
 from evwire.settings import Settings
 
 PERMANENT_REDIRECTS = {301, 308}
@@ -222,6 +224,23 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def make_feed_client(settings: Settings) -> FeedClient:
+    """The lean client the poller fetches feeds with (evwire/ingest/http11.py): same guard, timeouts
+    and User-Agent as ``make_client``, a fraction of its CPU per request."""
+    return FeedClient(
+        policy=AddressPolicy.from_settings(settings),
+        user_agent=user_agent(settings),
+        accept=ACCEPT,
+        connect_timeout=settings.feed_connect_timeout,
+        read_timeout=settings.feed_read_timeout,
+        ssl_context=_ssl_context,
+    )
+
+
+AnyClient = httpx.AsyncClient | FeedClient
+AnyResponse = httpx.Response | LeanResponse
+
+
 # ---------------------------------------------------------------- bounded decoding
 
 
@@ -277,8 +296,8 @@ class _Decoder:
                 data = self._zlib.unconsumed_tail
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> bytes:
-    header = response.headers.get("content-encoding", "")
+async def _read_capped(response: AnyResponse, cap: int) -> bytes:
+    header = response.headers.get("content-encoding") or ""
     encodings = [e.strip().lower() for e in header.split(",") if e.strip()]
     if len(encodings) > 1:
         raise IngestError(f"the server stacked Content-Encodings {encodings}; evwire reads only one")
@@ -406,13 +425,13 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def _link_header(response: httpx.Response) -> str | None:
+def _link_header(response: AnyResponse) -> str | None:
     links = response.headers.get_list("link")
     return ", ".join(links) if links else None
 
 
 async def fetch_feed(
-    client: httpx.AsyncClient,
+    client: AnyClient,
     url: str,
     *,
     etag: str | None = None,
@@ -459,8 +478,12 @@ async def fetch_feed(
             started = time.monotonic()
             try:
                 async with asyncio.timeout(max(0.001, settings.feed_total_timeout - spent)):
-                    request = client.build_request("GET", current, headers=headers)
-                    response = await client.send(request, stream=True)
+                    response: Any
+                    if isinstance(client, FeedClient):
+                        response = await client.get(current, headers)
+                    else:
+                        request = client.build_request("GET", current, headers=headers)
+                        response = await client.send(request, stream=True)
                     try:
                         status = response.status_code
                         reply = await _handle(response, current, settings)
@@ -501,7 +524,7 @@ async def fetch_feed(
     )
 
 
-async def _drain(response: httpx.Response, limit: int = DRAIN_LIMIT) -> None:
+async def _drain(response: AnyResponse, limit: int = DRAIN_LIMIT) -> None:
     """Read a small unwanted body to its end so the keep-alive connection can be reused; give up
     (the connection is then closed, not reused) past ``limit`` bytes."""
     length = response.headers.get("content-length")
@@ -523,7 +546,7 @@ class _Reply:
     location: str | None = None
 
 
-async def _handle(response: httpx.Response, url: str, settings: Settings) -> _Reply:
+async def _handle(response: AnyResponse, url: str, settings: Settings) -> _Reply:
     status = response.status_code
     if status in REDIRECTS and response.headers.get("location"):
         return _Reply({}, location=response.headers["location"])

@@ -5,20 +5,37 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from evwire.ingest.feedparse import parse_feed
-from evwire.ingest.fetch import FetchResult, HostLimiter, fetch_feed, make_client, parse_retry_after
+from evwire.ingest.fetch import (
+    AnyClient,
+    FetchResult,
+    HostLimiter,
+    fetch_feed,
+    make_client,
+    make_feed_client,
+    parse_retry_after,
+)
 from evwire.settings import Settings
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+CLIENTS: dict[str, Callable[[Settings], AnyClient]] = {"lean": make_feed_client, "httpx": make_client}
+client_for = make_feed_client
+
+
+@pytest.fixture(autouse=True, params=sorted(CLIENTS))
+def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case runs with the poller's lean client and with the httpx client (feeds add, discovery)."""
+    monkeypatch.setitem(globals(), "client_for", CLIENTS[request.param])
 
 
 def fetch(settings: Settings, url: str, **kw: Any) -> FetchResult:
     async def run() -> FetchResult:
-        async with make_client(settings) as client:
+        async with client_for(settings) as client:
             return await fetch_feed(
                 client, url, limits=HostLimiter.from_settings(settings), settings=settings, **kw
             )
@@ -147,6 +164,8 @@ def test_fetch_301_reports_the_new_url(feed_server, feed_settings) -> None:
 
 def test_fetch_item_changes_between_polls(feed_server, feed_settings) -> None:
     url = feed_server.url("/changing")
+    with feed_server.lock:  # the server is shared by both client variants: start this feed afresh
+        feed_server.hits.pop("/changing", None)
     first = fetch(feed_settings, url)
     item1 = parse_feed(first.body, url=url, fetched_at=NOW).items[0]
     second = fetch(feed_settings, url, etag=first.etag)
@@ -206,7 +225,7 @@ def test_fetch_host_limits_two_at_once_and_min_gap(feed_server, feed_settings) -
 
     async def run() -> tuple[list[FetchResult], float]:
         limits = HostLimiter.from_settings(settings)
-        async with make_client(settings) as client:
+        async with client_for(settings) as client:
             started = time.monotonic()
             results = await asyncio.gather(
                 *(
