@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import ahocorasick_rs
 
@@ -108,87 +107,132 @@ def _entry(form: str, slug: str, kind: str, weak: str | None, person: str | None
     )
 
 
-def _hs_escape(text: str) -> bytes:
-    return b"".join(bytes([b]) if chr(b).isalnum() and b < 128 else b"\\x%02x" % b for b in text.encode())
+# Every ASCII byte that is not a letter or digit becomes a space; bytes >= 0x80 (pieces of non-ASCII
+# characters) are left for normalise() to blank per character.
+_SEP_TABLE = bytes(b if b >= 0x80 or chr(b).isalnum() else 0x20 for b in range(256))
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_SPACE = 0x20
+
+
+def lower_aligned(text: str) -> str:
+    """``text.lower()`` with the same length, so offsets in one are offsets in the other."""
+    low = text.lower()
+    if len(low) != len(text):  # rare: 'İ'.lower() is two characters; keep those as they are
+        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return low
+
+
+def normalise(low: str) -> bytes:
+    """The UTF-8 bytes of a lower-cased text with every character that is not a letter or digit blanked
+    to spaces (byte for byte, so byte offsets stay those of ``low.encode()``), plus one space each side.
+
+    A word boundary is then simply a space byte. Patterns start with one, so a name never matches inside
+    a word ("han" in "change") and such hits never leave the automaton."""
+    data = low.encode().translate(_SEP_TABLE)
+    if not low.isascii():
+        for ch in set(_NON_ASCII_RE.findall(low)):
+            if not ch.isalnum():  # curly quotes, dashes, CJK punctuation, no-break spaces ...
+                b = ch.encode()
+                data = data.replace(b, b" " * len(b))
+    return b" " + data + b" "
+
+
+def form_pattern(form: str) -> tuple[bytes, bool]:
+    """(pattern, spaced) for a catalog form: its normalised bytes without punctuation at either end,
+    with a leading space unless it contains CJK characters (those need no word boundary)."""
+    core = normalise(lower_aligned(form)).strip(b" ")
+    if CJK_RE.search(form) or not core:
+        return core, False
+    return b" " + core, True
+
+
+def _hs_escape(pattern: bytes) -> bytes:
+    return b"".join(bytes([b]) if chr(b).isalnum() and b < 128 else b"\\x%02x" % b for b in pattern)
+
+
+class _AhoCorasickBackend:
+    """ahocorasick_rs over the normalised bytes, leftmost-longest: one call into Rust returns the
+    non-overlapping longest hits, so there is no per-hit Python callback and no nested sub-hits."""
+
+    name = "ahocorasick_rs"
+    overlapping = False
+
+    def __init__(self, spaced: list[bytes], cjk: list[bytes]) -> None:
+        impl = ahocorasick_rs.Implementation.ContiguousNFA  # measured fastest at ~1/2 the DFA's memory
+        ll = ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
+        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced, matchkind=ll, implementation=impl)
+        self.ac_all = ahocorasick_rs.BytesAhoCorasick(spaced, implementation=impl)
+        self.ac_cjk = ahocorasick_rs.BytesAhoCorasick(cjk, matchkind=ll) if cjk else None
+        self.n_spaced = len(spaced)
+        # Forms with a shorter form inside that ends at a word boundary ("ford motor" > "ford"): only
+        # these need a second look when they fail their trailing boundary ("Ford Motorsport").
+        self.has_inner = [
+            any(e < len(p) and p[e] == _SPACE for _f, _s, e in self.ac_all.find_matches_as_indexes(p, True))
+            for p in spaced
+        ]
+
+    def scan(self, text: str) -> list[tuple[int, int, int]]:
+        """Raw hits, before any rule (for the benchmark)."""
+        return self.ac.find_matches_as_indexes(normalise(lower_aligned(text)))
+
+    def find(self, data: bytes) -> list[tuple[int, int, int]]:
+        return self.ac.find_matches_as_indexes(data)
+
+    def find_cjk(self, data: bytes) -> list[tuple[int, int, int]]:
+        if self.ac_cjk is None:
+            return []
+        n = self.n_spaced
+        return [(n + f, s, e) for f, s, e in self.ac_cjk.find_matches_as_indexes(data)]
+
+    def inside(self, data: bytes, s: int, e: int) -> list[tuple[int, int, int]]:
+        """Shorter spaced hits inside a longest hit that failed its trailing boundary, that end at a
+        boundary within it ("ford" in "ford motorsport")."""
+        return [
+            (f, s + s2, s + e2)
+            for f, s2, e2 in self.ac_all.find_matches_as_indexes(data[s:e], True)
+            if e2 < e - s and data[s + e2] == _SPACE
+        ]
 
 
 class _HyperscanBackend:
-    """Caseless (ASCII) scan of UTF-8 bytes, every overlapping hit through a Python callback."""
+    """Hyperscan over the same normalised bytes: every overlapping hit through a Python callback."""
 
     name = "hyperscan"
     overlapping = True
 
-    def __init__(self, patterns: list[str]) -> None:
+    def __init__(self, spaced: list[bytes], cjk: list[bytes]) -> None:
         import hyperscan  # optional: only the benchmark uses this backend
 
+        patterns = spaced + cjk
         self.hs = hyperscan
-        self.lengths = [len(p.encode()) for p in patterns]
+        self.lengths = [len(p) for p in patterns]
+        self.has_inner = [False] * len(patterns)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(
             expressions=[_hs_escape(p) for p in patterns],
             ids=list(range(len(patterns))),
             elements=len(patterns),
-            flags=hyperscan.HS_FLAG_CASELESS,
         )
         self._local = threading.local()  # hyperscan scratch space is per thread
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
+        return self.find(normalise(lower_aligned(text)))
+
+    def find(self, data: bytes) -> list[tuple[int, int, int]]:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self.hs.Scratch(self.db)
-        data = text.encode()
         hits: list[tuple[int, int]] = []
         add = hits.append
         self.db.scan(data, match_event_handler=lambda i, _s, e, _f, _c: add((i, e)), scratch=scratch)
         lengths = self.lengths
-        if len(data) == len(text):  # ASCII: byte offsets are character offsets
-            return [(i, e - lengths[i], e) for i, e in hits]
-        out = []
-        for i, e in hits:
-            s = e - lengths[i]
-            cs = len(data[:s].decode("utf-8", "ignore"))
-            out.append((i, cs, cs + len(data[s:e].decode("utf-8", "ignore"))))
-        return out
+        return [(i, e - lengths[i], e) for i, e in hits]
 
-    def inside(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
-        return []  # scan() already returned every overlapping hit
+    def find_cjk(self, data: bytes) -> list[tuple[int, int, int]]:
+        return []  # find() already reported them
 
-
-class _AhoCorasickBackend:
-    """ahocorasick_rs, leftmost-longest over a lower-cased copy of the same length: one call into Rust
-    returns the non-overlapping hits, so no per-hit Python callback and no nested sub-hits to sort out."""
-
-    name = "ahocorasick_rs"
-    overlapping = False
-
-    def __init__(self, patterns: list[str]) -> None:
-        low = [p.lower() for p in patterns]
-        impl = ahocorasick_rs.Implementation.ContiguousNFA  # measured fastest at ~1/2 the DFA's memory
-        self.ac = ahocorasick_rs.AhoCorasick(
-            low, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST, implementation=impl
-        )
-        self.ac_all = ahocorasick_rs.AhoCorasick(low, implementation=impl)
-        # Forms that contain a shorter form ("ford motor" > "ford"): only these need a second look
-        # when they fail a boundary; "li" inside "delivered" has nothing shorter to find.
-        self.has_inner = [
-            any(e - s < len(p) for _f, s, e in self.ac_all.find_matches_as_indexes(p, overlapping=True))
-            for p in low
-        ]
-
-    @staticmethod
-    def _lower(text: str) -> str:
-        low = text.lower()
-        if len(low) != len(text):  # rare: 'İ'.lower() is two characters; keep offsets aligned
-            low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-        return low
-
-    def scan(self, text: str) -> list[tuple[int, int, int]]:
-        return self.ac.find_matches_as_indexes(self._lower(text))
-
-    def inside(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
-        """Shorter hits inside a longest hit that failed its boundary ("Ford" in "Ford Motorsport")."""
-        hits = self.ac_all.find_matches_as_indexes(self._lower(text[start:end]), overlapping=True)
-        return [(f, start + s, start + e) for f, s, e in hits if e - s < end - start]
+    def inside(self, data: bytes, s: int, e: int) -> list[tuple[int, int, int]]:
+        return []  # find() already reported every overlapping hit
 
 
 class Matcher:
@@ -196,16 +240,19 @@ class Matcher:
 
     def __init__(self, catalog: Catalog, backend: str = "auto") -> None:
         self.entries = build_entries(catalog)
-        by_form: dict[str, list[int]] = {}
+        by_pattern: dict[tuple[bool, bytes], list[int]] = {}
         for idx, e in enumerate(self.entries):
-            by_form.setdefault(e.text.lower(), []).append(idx)
+            pattern, spaced = form_pattern(e.text)
+            if pattern:
+                by_pattern.setdefault((spaced, pattern), []).append(idx)
+        keys = sorted(by_pattern, key=lambda k: not k[0])  # spaced forms first, then CJK ones
+        self.patterns = [p for _sp, p in keys]
+        n_spaced = sum(1 for sp, _p in keys if sp)
         # Strongest meaning first when two companies share a form.
-        self.forms = list(by_form)
         self.form_entries = [
-            tuple(sorted(ids, key=lambda i: KIND_RANK[self.entries[i].kind])) for ids in by_form.values()
+            tuple(sorted(by_pattern[k], key=lambda i: KIND_RANK[self.entries[i].kind])) for k in keys
         ]
-        # Flat per-form / per-entry tables: the hot loop below reads these instead of attributes.
-        self._form_cjk = [self.entries[ids[0]].cjk for ids in self.form_entries]
+        # Flat per-form / per-entry tables: the hot loops below read these instead of attributes.
         self._form_cap = [ids[0] for ids in self.form_entries]  # hit written with a capital
         self._form_nocap = [  # hit in lower case: only entries whose catalog form is not capitalised
             next((i for i in ids if not self.entries[i].cap_initial), -1) for ids in self.form_entries
@@ -217,9 +264,12 @@ class Matcher:
         self._fkey = [hash(e.text.lower()) for e in self.entries]  # same form, same key (hot loop below)
         if backend == "auto":
             backend = "ahocorasick_rs"
-        self.backend = (
-            _HyperscanBackend(self.forms) if backend == "hyperscan" else _AhoCorasickBackend(self.forms)
+        cls = _HyperscanBackend if backend == "hyperscan" else _AhoCorasickBackend
+        self.backend: _AhoCorasickBackend | _HyperscanBackend = cls(
+            self.patterns[:n_spaced], self.patterns[n_spaced:]
         )
+        self._inner = self.backend.has_inner
+        self._n_spaced = n_spaced
 
     def find(self, text: str, support: frozenset[str] = frozenset()) -> list[Match]:
         """Every counted catalog hit in ``text``, by position. ``support``: slugs known from elsewhere
@@ -233,26 +283,49 @@ class Matcher:
         return self._apply_rules(text, kept, support) if kept else kept
 
     def _candidates(self, text: str) -> list[tuple[int, int, int]]:
-        out: list[tuple[int, int, int]] = []
+        """Hits that pass their word boundaries and case rule, longest first on overlaps."""
+        low = lower_aligned(text)
+        data = normalise(low)
         backend = self.backend
-        cjk, cap, nocap = self._form_cjk, self._form_cap, self._form_nocap
-        n = len(text)
-        resort = backend.overlapping
-        inner: Any = getattr(backend, "has_inner", None)
-        for form, s, e in backend.scan(text):
-            if cjk[form] or not ((s and text[s - 1].isalnum()) or (e < n and text[e].isalnum())):
-                idx = cap[form] if text[s].isupper() else nocap[form]
-                if idx >= 0:
-                    out.append((idx, s, e))
-                continue
-            if not resort and inner[form]:  # a longest hit failed its boundary: shorter ones inside?
-                for f2, s2, e2 in backend.inside(text, s, e):
-                    if cjk[f2] or not ((s2 and text[s2 - 1].isalnum()) or (e2 < n and text[e2].isalnum())):
+        cap, nocap, inner = self._form_cap, self._form_nocap, self._inner
+        out: list[tuple[int, int, int]] = []
+        if low.isascii() and not backend.overlapping:
+            # The common case, kept tight: byte offsets are character offsets; a spaced hit at (s, e)
+            # in the padded data is the name at text[s : e - 1], followed by a boundary if data[e] is one.
+            resort = False
+            for f, s, e in backend.find(data):
+                if data[e] == _SPACE:
+                    idx = cap[f] if text[s].isupper() else nocap[f]
+                    if idx >= 0:
+                        out.append((idx, s, e - 1))
+                elif inner[f]:
+                    for f2, s2, e2 in backend.inside(data, s, e):
                         idx = cap[f2] if text[s2].isupper() else nocap[f2]
                         if idx >= 0:
-                            out.append((idx, s2, e2))
+                            out.append((idx, s2, e2 - 1))
                             resort = True
-        return _longest(out, self.entries) if resort else out
+            return _longest(out, self.entries) if resort else out
+        # Byte offsets into low.encode(): a spaced hit (s, e) is bytes [s, e - 1), a CJK one [s - 1, e - 1).
+        spans: list[tuple[int, int, int]] = []
+        n_spaced = self._n_spaced
+        for f, s, e in backend.find(data):
+            if f >= n_spaced:  # a CJK form (hyperscan reports those here too)
+                spans.append((f, s - 1, e - 1))
+            elif data[e] == _SPACE:
+                spans.append((f, s, e - 1))
+            elif inner[f]:
+                spans.extend((f2, s2, e2 - 1) for f2, s2, e2 in backend.inside(data, s, e))
+        spans.extend((f, s - 1, e - 1) for f, s, e in backend.find_cjk(data))
+        spans.sort(key=lambda h: h[1])
+        raw = low.encode()
+        pos_b = pos_c = 0
+        for f, bs, be in spans:
+            pos_c += len(raw[pos_b:bs].decode())
+            pos_b = bs
+            idx = cap[f] if text[pos_c].isupper() else nocap[f]
+            if idx >= 0:
+                out.append((idx, pos_c, pos_c + len(raw[bs:be].decode())))
+        return _longest(out, self.entries)
 
     def _apply_rules(
         self, text: str, kept: list[tuple[int, int, int]], support: frozenset[str]
