@@ -40,8 +40,9 @@ from evwire.pipeline import Services, post_article
 from evwire.store.feeds import (
     CLAIM_LEASE,
     FeedJob,
+    active_ids,
+    changed_values,
     claim_due_feeds,
-    current_states,
     feed_state,
     known_items,
     move_feed,
@@ -263,25 +264,29 @@ class Poller:
         return report
 
     def _store_quiet(self, polls: Sequence[FeedPoll], report: PassReport) -> None:
-        ids = [p.job.id for p in polls]
+        """The schedule is decided from the state the claim read (the claim's lease keeps other
+        pollers off these rows) and only changed columns are written, in one executemany per
+        column set; rows paused or removed meanwhile are left alone."""
         updates = []
         with self.services.db.session() as session:
-            rows = current_states(session, ids)
+            active = active_ids(session, [p.job.id for p in polls])
             for p in polls:
-                feed = rows.get(p.job.id)
-                if feed is None:  # paused or removed while it was being polled
+                if p.job.id not in active:  # paused or removed while it was being polled
                     continue
-                outcome = outcome_from(p.result)
-                at, state = next_poll(feed_state(feed), outcome, p.fetched_at)
-                values = state_values(state, at, p.fetched_at)
+                before = p.job.state
+                at, state = next_poll(before, outcome_from(p.result), p.fetched_at)
+                values = changed_values(state_values(state, at, p.fetched_at), before)
                 if p.result.ok:  # 304: keep (or take) the validators
-                    values["etag"], values["last_modified"] = p.result.etag, p.result.last_modified
+                    if p.result.etag != p.job.etag:
+                        values["etag"] = p.result.etag
+                    if p.result.last_modified != p.job.last_modified:
+                        values["last_modified"] = p.result.last_modified
                     report.not_modified += 1
                 else:
                     report.failed += 1
-                    report.errors[feed.id] = state.last_error or ""
-                updates.append((feed.id, values))
-            record_states(session, updates)
+                    report.errors[p.job.id] = state.last_error or ""
+                updates.append((p.job.id, values))
+            record_states(session, updates, only_active=True)
 
     def _store_guarded(self, poll: FeedPoll, report: PassReport) -> None:
         try:

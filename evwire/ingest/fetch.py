@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import email.utils
 import functools
+import ipaddress
 import ssl
 import time
 import zlib
@@ -430,6 +431,27 @@ def _link_header(response: AnyResponse) -> str | None:
     return ", ".join(links) if links else None
 
 
+@functools.lru_cache(maxsize=64)
+def _policy(allow_private: bool, allow_networks: str) -> AddressPolicy:
+    return AddressPolicy.from_settings(
+        Settings.model_construct(allow_private_feeds=allow_private, feed_allow_networks=allow_networks)
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _checked_offline(url: str, policy: AddressPolicy) -> tuple[str, bool]:
+    """(host, settled): the URL passed every check that needs no DNS; ``settled`` when nothing is left
+    to check (an IP literal host, or private addresses allowed). Cached: a poller asks this of the same
+    feed URLs pass after pass. Refusals raise and are not cached."""
+    _scheme, host, _port = split_url(url)
+    try:
+        literal = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host, policy.allow_private and not policy.allow_networks
+    check_address(literal, policy, host=host)
+    return host, True
+
+
 async def fetch_feed(
     client: AnyClient,
     url: str,
@@ -440,7 +462,7 @@ async def fetch_feed(
     settings: Settings,
 ) -> FetchResult:
     """GET a feed with conditional headers. Never raises for network or server trouble."""
-    policy = AddressPolicy.from_settings(settings)
+    policy = _policy(settings.allow_private_feeds, settings.feed_allow_networks)
     headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -470,8 +492,9 @@ async def fetch_feed(
 
     for _hop in range(settings.feed_max_redirects + 1):
         try:
-            await check_url(current, policy)
-            host = split_url(current)[1]
+            host, settled = _checked_offline(current, policy)
+            if not settled:
+                await check_url(current, policy)
         except IngestError as exc:
             return result(error=str(exc))
         async with limits.slot(host):

@@ -42,6 +42,10 @@ MAX_IDLE = 2048  # idle connections kept in all
 URL_CACHE = 65536  # parsed feed URLs kept (the same feeds are polled pass after pass)
 
 
+# url -> ((scheme, host, port), request line + Host header); shared by clients, as each pass has its own
+_URLS: OrderedDict[str, tuple[tuple[str, str, int], bytes]] = OrderedDict()
+
+
 class Headers:
     """Response headers, case-insensitive, with the few httpx.Headers methods ``fetch`` uses."""
 
@@ -258,7 +262,6 @@ class FeedClient:
         ).encode("latin-1")
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._idle_count = 0
-        self._urls: OrderedDict[str, tuple[tuple[str, str, int], bytes]] = OrderedDict()
         self._closed = False
 
     async def __aenter__(self) -> FeedClient:
@@ -279,7 +282,7 @@ class FeedClient:
 
     def _target(self, url: str) -> tuple[tuple[str, str, int], bytes]:
         """(scheme, host, port) and the request line + Host header; httpx.URL does the encoding rules."""
-        hit = self._urls.get(url)
+        hit = _URLS.get(url)
         if hit is not None:
             return hit
         parsed = httpx.URL(url)
@@ -293,9 +296,9 @@ class FeedClient:
             netloc = f"{netloc}:{parsed.port}"
         head = b"GET " + parsed.raw_path + b" HTTP/1.1\r\nHost: " + netloc.encode("ascii") + b"\r\n"
         hit = ((scheme, host, port), head)
-        self._urls[url] = hit
-        if len(self._urls) > URL_CACHE:
-            self._urls.popitem(last=False)
+        _URLS[url] = hit
+        if len(_URLS) > URL_CACHE:
+            _URLS.popitem(last=False)
         return hit
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
