@@ -113,9 +113,12 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(httpx.RemoteProtocolError("the server switched protocols"))
         except httptools.HttpParserError as exc:
-            self._fail(httpx.RemoteProtocolError(f"malformed HTTP response ({exc})"))
-        except httpx.RemoteProtocolError as exc:  # raised by a callback below
-            self._fail(exc)
+            # a callback's own error (headers too large) arrives wrapped: keep its words
+            inner = exc.__context__
+            if isinstance(inner, httpx.RemoteProtocolError):
+                self._fail(inner)
+            else:
+                self._fail(httpx.RemoteProtocolError(f"malformed HTTP response ({exc})"))
         self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
