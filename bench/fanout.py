@@ -39,23 +39,56 @@ from evwire.alerts.template import AlertTemplate, alert_template  # noqa: E402
 from evwire.alerts.transport import Outcome, SmtpTransport  # noqa: E402
 
 SENDER = "alerts@news.example.org"
+AFFINITY = os.environ.get("EVWIRE_BENCH_AFFINITY", "1") != "0"
+UVLOOP = os.environ.get("EVWIRE_BENCH_UVLOOP", "1") != "0"
+
+
+def run_loop(coro):  # type: ignore[no-untyped-def]
+    """asyncio.run, on uvloop when it is installed (EVWIRE_BENCH_UVLOOP=0: never)."""
+    if UVLOOP:
+        try:
+            import uvloop
+
+            return uvloop.run(coro)
+        except ImportError:
+            pass
+    return asyncio.run(coro)
+
+
 BASE = "https://news.example.org"
 
 
 # --- the sink (child process) -------------------------------------------------------------
 
 
-def serve_sink() -> None:
+def serve_sink(pipelining: bool = True) -> None:
+    """aiosmtpd with a handler that only counts: messages, distinct recipients and Message-IDs,
+    connections. Like real MTAs it offers PIPELINING (aiosmtpd reads pipelined commands but does
+    not say so); ``--no-pipelining`` measures without."""
     from aiosmtpd.smtp import SMTP
+
+    if os.environ.get("EVWIRE_BENCH_SINK_CPU"):  # a core of its own; the senders have the others
+        os.sched_setaffinity(0, {int(os.environ["EVWIRE_BENCH_SINK_CPU"])})
 
     class Sink:
         messages = 0
         recipients: set[str] = set()
+        ids: set[bytes] = set()
         connections = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]  # noqa: N802
+            session.host_name = hostname
+            if pipelining:
+                responses.insert(-1, "250-PIPELINING")
+            return responses
 
         async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
             Sink.messages += 1
             Sink.recipients.update(envelope.rcpt_tos)
+            data = envelope.original_content
+            at = data.find(b"\r\nMessage-ID:")
+            if at >= 0:
+                Sink.ids.add(data[at + 13 : data.find(b"\r\n", at + 2)].strip())
             return "250 2.0.0 OK"
 
     async def main() -> None:
@@ -71,30 +104,31 @@ def serve_sink() -> None:
         stop = asyncio.Event()
 
         def report() -> None:
-            print(f"{Sink.messages} {len(Sink.recipients)} {Sink.connections}", flush=True)
+            print(f"{Sink.messages} {len(Sink.recipients)} {Sink.connections} {len(Sink.ids)}", flush=True)
 
         loop.add_signal_handler(signal.SIGUSR1, report)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 class SinkProcess:
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool = True) -> None:
+        flags = [] if pipelining else ["--no-pipelining"]
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-sink"], stdout=subprocess.PIPE, text=True, bufsize=1
+            [sys.executable, __file__, "--serve-sink", *flags], stdout=subprocess.PIPE, text=True, bufsize=1
         )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
-        self._last = (0, 0, 0)
+        self._last = (0, 0, 0, 0)
 
-    def counts(self) -> tuple[int, int, int]:
-        """(messages, distinct recipients, connections) since the last call."""
+    def counts(self) -> tuple[int, int, int, int]:
+        """(messages, distinct recipients, connections, distinct Message-IDs) since the last call."""
         assert self.proc.stdout is not None
         self.proc.send_signal(signal.SIGUSR1)
         now = tuple(int(x) for x in self.proc.stdout.readline().split())
-        delta = (now[0] - self._last[0], now[1] - self._last[1], now[2] - self._last[2])
+        delta = tuple(a - b for a, b in zip(now, self._last, strict=True))
         self._last = now  # type: ignore[assignment]
         return delta  # type: ignore[return-value]
 
@@ -168,11 +202,18 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=2_000, help="messages timed in each smtplib loop")
     ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end run (database + sender)")
     ap.add_argument("--posts", type=int, default=20, help="posts timed for post-to-first-mail latency")
+    ap.add_argument(
+        "--no-pipelining", action="store_true", help="the sink does not offer PIPELINING (RFC 2920)"
+    )
     ap.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_sink:
-        serve_sink()
+        serve_sink(not args.no_pipelining)
         return
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if AFFINITY and len(cpus) > 1:  # the sink takes the last core, the senders the rest
+        os.environ["EVWIRE_BENCH_SINK_CPU"] = str(max(cpus))
+        os.sched_setaffinity(0, cpus - {max(cpus)})
     n = args.n or (2_000 if args.quick else 100_000)
     sample = min(n, args.sample)
 
@@ -193,12 +234,12 @@ def main() -> None:
     signer = LinkSigner("bench-signing-key-0123456789")
     size = len(next(messages(tpl, signer, 0, 1))[0])
 
-    sink = SinkProcess()
+    sink = SinkProcess(not args.no_pipelining)
     try:
         cpu0, sink0 = time.process_time(), sink.cpu_seconds()
         elapsed, ok = asyncio.run(run_transport(sink.port, tpl, signer, n, args.pool))
         cpu_sender, cpu_sink = time.process_time() - cpu0, sink.cpu_seconds() - sink0
-        got, rcpts, conns = sink.counts()
+        got, rcpts, conns, ids = sink.counts()
         rate = n / elapsed
         rss_now, rss_max = rss_mb()
 
@@ -338,7 +379,7 @@ def run_e2e(n: int, pool: int, posts: int) -> bool:
                 report = asyncio.run(_once(sender))
                 elapsed = time.perf_counter() - t0
                 cpu = time.process_time() - cpu0
-                got, rcpts, conns = sink.counts()
+                got, rcpts, conns, ids = sink.counts()
                 rss_now, rss_max = rss_mb()
             finally:
                 svc.close()

@@ -53,6 +53,7 @@ from evwire.store.outbox import (
     claimed_workers,
     next_due_at,
     record_outcomes,
+    record_sent,
     release_claims,
     release_local_dead,
 )
@@ -232,6 +233,10 @@ class Sender:
             return claim_due(session, self.worker_id, now=now, lease=self.lease, limit=self.batch_size)
 
     def _write(self, outcomes: list[RowOutcome]) -> None:
+        if all(o.outcome == "accepted" for o in outcomes):  # the usual case, without the ORM
+            with self.services.db.engine.begin() as conn:
+                record_sent(conn, outcomes, self.worker_id, now=self.clock())
+            return
         with self._session() as session:
             record_outcomes(session, outcomes, self.worker_id, now=self.clock())
 

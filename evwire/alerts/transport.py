@@ -22,6 +22,7 @@ import re
 import ssl
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -203,19 +204,150 @@ def parse_smtp_url(url: str, timeout: float = 30.0) -> SmtpConfig:
     )
 
 
+class _Pipe(asyncio.Protocol):
+    """The SMTP command channel of one connection once aiosmtplib has set it up.
+
+    aiosmtplib connects, negotiates TLS and logs in; the connection's transport is then handed
+    to this protocol, which can write several commands at once and read their replies in order
+    (RFC 2920 PIPELINING), one read and one write per step instead of one per command.
+    """
+
+    def __init__(self, transport: asyncio.BaseTransport, timeout: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.lines: list[str] = []  # the lines of a multi-line reply being read
+        self.replies: deque[tuple[int, str]] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.want = 0
+        self.lost = False
+        self.paused: asyncio.Future[None] | None = None
+        self.transport = transport
+        transport.set_protocol(self)
+        if self.buf or transport.is_closing():  # pragma: no cover - nothing arrives unasked
+            self.lost = True
+
+    @property
+    def is_connected(self) -> bool:
+        return not self.lost and not self.transport.is_closing()
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        start = 0
+        while True:
+            end = buf.find(b"\n", start)
+            if end < 0:
+                break
+            line = bytes(buf[start:end]).rstrip(b"\r")
+            start = end + 1
+            try:
+                code = int(line[:3])
+            except ValueError:
+                self._fail(_ReplyError(f"malformed SMTP reply {line[:80]!r}"))
+                return
+            self.lines.append(line[4:].decode("utf-8", "replace").strip())
+            if line[3:4] != b"-":
+                self.replies.append((code, "\n".join(self.lines)))
+                self.lines = []
+        del buf[:start]
+        if len(buf) > 8192:
+            self._fail(_ReplyError("SMTP reply line too long"))
+        elif self.waiter is not None and len(self.replies) >= self.want and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.lost = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(_Lost(str(exc or "connection closed by the server")))
+        if self.paused is not None and not self.paused.done():
+            self.paused.set_result(None)
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def pause_writing(self) -> None:
+        self.paused = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self.paused is not None and not self.paused.done():
+            self.paused.set_result(None)
+        self.paused = None
+
+    async def exchange(self, data: bytes, n: int, timeout: float | None = None) -> list[tuple[int, str]]:
+        """Write ``data`` (``n`` commands) and return their ``n`` replies.
+
+        Raises ``_Lost`` (with the replies read so far in ``.replies``) when the connection ends or
+        times out first.
+        """
+        if self.lost or self.transport.is_closing():
+            raise _Lost("connection closed")
+        if self.replies:  # a reply nobody asked for (e.g. 421 idle timeout): the session is over
+            self.close()
+            raise _Lost(f"unexpected reply {self.replies[0]}")
+        self.transport.write(data)  # type: ignore[attr-defined]
+        if self.paused is not None:
+            await self.paused
+        if len(self.replies) < n:
+            self.want = n
+            self.waiter = self.loop.create_future()
+            timer = self.loop.call_later(timeout or self.timeout, self._time_out, self.waiter)
+            try:
+                await self.waiter
+            except _Lost as exc:
+                exc.replies = [self.replies.popleft() for _ in range(min(n, len(self.replies)))]
+                raise
+            finally:
+                timer.cancel()
+                self.waiter = None
+        return [self.replies.popleft() for _ in range(n)]
+
+    def _time_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(_Lost("the SMTP server did not answer in time"))
+        self.lost = True
+        self.transport.close()
+
+    def close(self) -> None:
+        self.lost = True
+        self.transport.close()
+
+
 class _Conn:
-    __slots__ = ("client", "last_used")
+    __slots__ = ("client", "pipe", "pipelining", "smtputf8", "last_used")
 
     def __init__(self, client: aiosmtplib.SMTP) -> None:
         self.client = client
+        self.pipe: _Pipe | None = None
+        self.pipelining = False
+        self.smtputf8 = False
         self.last_used = 0.0
+
+    @property
+    def is_connected(self) -> bool:
+        return self.pipe is not None and self.pipe.is_connected
+
+    def close(self) -> None:
+        if self.pipe is not None:
+            self.pipe.close()
+            self.pipe = None
+        self.client.close()
 
 
 class SmtpTransport:
     """SMTP with up to ``pool_size`` connections, each reused across messages.
 
-    A connection that broke is opened again on its next use. A connection idle longer than
-    ``idle_check`` seconds is probed with NOOP first (servers drop idle clients).
+    aiosmtplib opens each connection (TLS, STARTTLS, login); the messages then go over it with
+    MAIL, RCPT and DATA written at once when the server offers PIPELINING (one round trip for the
+    envelope, one for the data), one by one otherwise. A connection that broke is opened again on
+    its next use. A connection idle longer than ``idle_check`` seconds is probed with NOOP first
+    (servers drop idle clients).
     """
 
     def __init__(
@@ -255,15 +387,26 @@ class SmtpTransport:
         )
 
     async def _ready(self, conn: _Conn) -> None:
-        client = conn.client
-        if client.is_connected and time.monotonic() - conn.last_used > self.idle_check:
+        if conn.is_connected and time.monotonic() - conn.last_used > self.idle_check:
+            assert conn.pipe is not None
             try:
-                await client.noop()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
-        if not client.is_connected:
+                code, _ = (await conn.pipe.exchange(b"NOOP\r\n", 1))[0]
+                if code != 250:
+                    conn.close()
+            except _Lost:
+                conn.close()
+        if not conn.is_connected:
+            conn.close()
+            conn.client = client = self._client()
             await client.connect()
             self.connections_opened += 1
+            if client.last_ehlo_response is None and client.last_helo_response is None:
+                await client.ehlo()
+            conn.pipelining = client.supports_extension("pipelining")
+            conn.smtputf8 = client.supports_extension("smtputf8")
+            transport = client.transport
+            assert transport is not None
+            conn.pipe = _Pipe(transport, self.config.timeout)
 
     async def send(
         self, msg: EmailMessage | bytes, sender: str | None = None, recipients: Sequence[str] | None = None
@@ -289,77 +432,96 @@ class SmtpTransport:
                 self._idle.append(conn)
 
     async def _send_on(self, conn: _Conn, sender: str, rcpts: list[str], data: bytes) -> SendResult:
+        bad = [a for a in (sender, *rcpts) if not a or _UNSAFE_ADDR.search(a)]
+        if bad:
+            return SendResult(Outcome.PERMANENT, None, f"unusable address {bad[0][:80]!r}")
         for attempt in (1, 2):
             try:
                 await self._ready(conn)
             except aiosmtplib.SMTPAuthenticationError as exc:
-                conn.client.close()
+                conn.close()
                 return SendResult(
                     Outcome.TEMPORARY, exc.code, f"SMTP login refused ({exc.message}): check EVWIRE_SMTP_URL"
                 )
+            except aiosmtplib.SMTPResponseException as exc:  # e.g. EHLO refused: the server's problem
+                conn.close()
+                return SendResult(
+                    Outcome.TEMPORARY, exc.code, f"SMTP server refused the session: {exc.message}"
+                )
             except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
-                conn.client.close()
+                conn.close()
                 code = getattr(exc, "code", None)
                 return SendResult(
                     Outcome.TEMPORARY, code, f"cannot connect to {self.config.host}:{self.config.port}: {exc}"
                 )
             try:
-                return await self._transaction(conn.client, sender, rcpts, data)
+                return await self._transaction(conn, sender, rcpts, data)
             except _EnvelopeDisconnected as exc:
                 # Nothing was handed over yet: reconnecting and trying once more cannot duplicate.
-                conn.client.close()
+                conn.close()
                 if attempt == 2:
                     return SendResult(Outcome.TEMPORARY, None, f"connection lost: {exc}")
         raise AssertionError("unreachable")
 
-    async def _transaction(
-        self, client: aiosmtplib.SMTP, sender: str, rcpts: list[str], data: bytes
-    ) -> SendResult:
+    async def _transaction(self, conn: _Conn, sender: str, rcpts: list[str], data: bytes) -> SendResult:
+        pipe = conn.pipe
+        assert pipe is not None
         utf8 = not (sender.isascii() and all(r.isascii() for r in rcpts))
-        bad = [a for a in (sender, *rcpts) if not a or _UNSAFE_ADDR.search(a)]
-        if bad:
-            return SendResult(Outcome.PERMANENT, None, f"unusable address {bad[0][:80]!r}")
+        if utf8 and not conn.smtputf8:
+            return SendResult(
+                Outcome.PERMANENT, None, "the SMTP server cannot take internationalised addresses"
+            )
         enc = "utf-8" if utf8 else "ascii"
-        refused: dict[str, tuple[int, str]] = {}
+        commands = [b"MAIL FROM:<" + sender.encode(enc) + (b"> SMTPUTF8\r\n" if utf8 else b">\r\n")]
+        commands += [b"RCPT TO:<" + r.encode(enc) + b">\r\n" for r in rcpts]
+        commands.append(b"DATA\r\n")
+        replies: list[tuple[int, str]] = []
         try:
-            if client.last_ehlo_response is None and client.last_helo_response is None:
-                await client.ehlo()
-            if utf8 and not client.supports_extension("smtputf8"):
+            if conn.pipelining:
+                replies = await pipe.exchange(b"".join(commands), len(commands))
+            else:
+                for command in commands:
+                    replies += await pipe.exchange(command, 1)
+                    if replies[0][0] != 250:
+                        break  # the sender was refused: no transaction
+                    if len(replies) == len(commands) - 1 and not any(c in (250, 251) for c, _ in replies[1:]):
+                        break  # every recipient refused: no DATA
+        except _Lost as exc:
+            replies += exc.replies
+            refusal = next(((c, m) for c, m in replies if c >= 400), None)
+            pipe.close()
+            if refusal is None:
+                raise _EnvelopeDisconnected(str(exc)) from exc
+            if replies[0][0] != 250:
                 return SendResult(
-                    Outcome.PERMANENT, None, "the SMTP server cannot take internationalised addresses"
+                    Outcome.TEMPORARY, replies[0][0], f"sender {sender} refused ({replies[0][1]})"
                 )
-            # MAIL and RCPT sent as commands: the addresses are checked above, and aiosmtplib's own
-            # address parsing would cost more than the rest of the transaction.
-            options = [b"SMTPUTF8"] if utf8 else []
-            response = await client.execute_command(b"MAIL", b"FROM:<" + sender.encode(enc) + b">", *options)
-            if response.code != 250:
-                await _rset(client)
-                detail = f"sender {sender} refused ({response.message}): check EVWIRE_MAIL_FROM"
-                return SendResult(Outcome.TEMPORARY, response.code, detail)
-            for r in rcpts:
-                response = await client.execute_command(b"RCPT", b"TO:<" + r.encode(enc) + b">")
-                if response.code not in (250, 251):
-                    refused[r] = (response.code, response.message)
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, ConnectionError) as exc:
-            raise _EnvelopeDisconnected(str(exc)) from exc
-        except aiosmtplib.SMTPResponseException as exc:  # e.g. EHLO refused: the server's problem
-            await _rset(client)
-            return SendResult(Outcome.TEMPORARY, exc.code, f"SMTP server refused the session: {exc.message}")
-        if len(refused) == len(rcpts):
-            await _rset(client)
-            code, message = next(iter(refused.values()))
-            return classify_code(code, message)
+            return classify_code(*refusal)
+        code, message = replies[0]
+        if code != 250:
+            await _reset(pipe, data_open=len(replies) == len(commands) and replies[-1][0] == 354)
+            detail = f"sender {sender} refused ({message}): check EVWIRE_MAIL_FROM"
+            return SendResult(Outcome.TEMPORARY, code, detail)
+        refused = {
+            r: reply
+            for r, reply in zip(rcpts, replies[1 : 1 + len(rcpts)], strict=False)
+            if reply[0] not in (250, 251)
+        }
+        if len(refused) == len(rcpts) or len(replies) < len(commands) or replies[-1][0] != 354:
+            await _reset(pipe, data_open=len(replies) == len(commands) and replies[-1][0] == 354)
+            if len(refused) == len(rcpts):
+                return classify_code(*next(iter(refused.values())))
+            return classify_code(*replies[-1])
         try:
-            response = await client.data(data)
-        except aiosmtplib.SMTPResponseException as exc:
-            await _rset(client)
-            return classify_code(exc.code, exc.message)
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, ConnectionError) as exc:
-            client.close()
+            code, message = (await pipe.exchange(_dot_stuffed(data), 1))[0]
+        except _Lost as exc:
+            pipe.close()
             return SendResult(
                 Outcome.TEMPORARY, None, f"connection lost during DATA: {exc}", maybe_delivered=True
             )
-        return SendResult(Outcome.ACCEPTED, response.code, response.message, refused=refused)
+        if code != 250:
+            return classify_code(code, message)
+        return SendResult(Outcome.ACCEPTED, code, message, refused=refused)
 
     async def send_many(
         self, messages: Iterable[EmailMessage | tuple[bytes, str, Sequence[str]]]
@@ -386,11 +548,12 @@ class SmtpTransport:
     async def close(self) -> None:
         conns, self._idle = self._idle, []
         for conn in conns:
-            if conn.client.is_connected:
+            if conn.pipe is not None and conn.pipe.is_connected:
                 try:
-                    await conn.client.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    conn.client.close()
+                    await conn.pipe.exchange(b"QUIT\r\n", 1, timeout=5.0)
+                except _Lost:
+                    pass
+            conn.close()
 
     async def __aenter__(self) -> SmtpTransport:
         return self
@@ -400,15 +563,41 @@ class SmtpTransport:
 
 
 _UNSAFE_ADDR = re.compile(r"[\x00-\x20<>\x7f]")
+_BARE_EOL = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 class _EnvelopeDisconnected(Exception):
     pass
 
 
-async def _rset(client: aiosmtplib.SMTP) -> None:
-    if client.is_connected:
-        try:
-            await client.rset()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
+class _ReplyError(Exception):
+    pass
+
+
+class _Lost(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.replies: list[tuple[int, str]] = []
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA sends it: CRLF line ends, a dot doubled at a line start, ending CRLF.CRLF."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
+        data = _BARE_EOL.sub(b"\r\n", data)
+    if data.startswith(b".") or b"\n." in data:
+        data = _LEADING_DOT.sub(b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+async def _reset(pipe: _Pipe, data_open: bool = False) -> None:
+    """End a failed transaction so the connection can carry the next one."""
+    try:
+        if data_open:  # a server that said 354 with no recipient left: an empty message ends it
+            await pipe.exchange(b".\r\n", 1)
+        await pipe.exchange(b"RSET\r\n", 1)
+    except _Lost:
+        pipe.close()

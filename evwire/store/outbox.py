@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from evwire.store.tables import DeliveryAttempt, OutboxRow, Subscriber
@@ -26,6 +27,7 @@ from evwire.store.tables import DeliveryAttempt, OutboxRow, Subscriber
 MAX_ATTEMPTS = 12  # about two days of backoff with the default 30 s .. 6 h
 BOUNCES_TO_SUSPEND = 3
 INSERT_CHUNK = 5000
+_OUTBOX = cast(Table, OutboxRow.__table__)
 
 
 # --- digest schedule (pure) -----------------------------------------------------------------
@@ -211,30 +213,51 @@ class Outcome:
     retry_at: datetime | None = None
 
 
+# Built once: building and caching a statement costs more than running it for a few rows.
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("oid"))
+    .values(
+        status="sent",
+        sent_at=bindparam("now"),
+        message_id=bindparam("mid"),
+        lease_until=None,
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
+_INSERT_ATTEMPTS = cast(Table, DeliveryAttempt.__table__).insert()
+
+
+def _attempt_rows(outcomes: Sequence[Outcome], worker: str, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "outbox_id": o.outbox_id,
+            "at": now,
+            "outcome": o.outcome,
+            "code": o.code,
+            "detail": o.detail[:2000],
+            "worker": worker,
+        }
+        for o in outcomes
+    ]
+
+
+def record_sent(conn: Connection, outcomes: Sequence[Outcome], worker: str, *, now: datetime) -> None:
+    """``record_outcomes`` for a batch of accepted rows only, on a plain connection (the fan-out's
+    hot path: one executemany for the rows, one for their delivery_attempts)."""
+    if any(o.outcome != "accepted" for o in outcomes):
+        raise ValueError("record_sent takes accepted outcomes only")
+    if outcomes:
+        conn.execute(_MARK_SENT, [{"oid": o.outbox_id, "mid": o.message_id, "now": now} for o in outcomes])
+        conn.execute(_INSERT_ATTEMPTS, _attempt_rows(outcomes, worker, now))
+
+
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], worker: str, *, now: datetime) -> None:
     """Write a batch of results: sent rows, retries (back to pending), bounces (failed; the subscriber
     suspended at the third), skips; every try is a delivery_attempts row."""
     sent = [o for o in outcomes if o.outcome == "accepted"]
     if sent:
-        session.execute(
-            update(OutboxRow),
-            [
-                {
-                    "id": o.outbox_id,
-                    "status": "sent",
-                    "sent_at": now,
-                    "message_id": o.message_id,
-                    "lease_until": None,
-                }
-                for o in sent
-            ],
-        )
-        session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_([o.outbox_id for o in sent]))
-            .values(attempts=OutboxRow.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_MARK_SENT, [{"oid": o.outbox_id, "mid": o.message_id, "now": now} for o in sent])
     for o in outcomes:
         if o.outcome == "retry":
             row = session.get(OutboxRow, o.outbox_id)
@@ -275,21 +298,13 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], worker: str, 
                 .values(status="skipped", last_error="address suspended after bounces")
                 .execution_options(synchronize_session=False)
             )
-    attempts = [
-        {
-            "outbox_id": o.outbox_id,
-            "at": now,
-            "outcome": o.outcome,
-            "code": o.code,
-            "detail": o.detail[:2000],
-            "worker": worker,
-        }
-        for o in outcomes
-        if o.outcome in ("accepted", "retry", "bounce")
-    ]
+    attempts = _attempt_rows(
+        [o for o in outcomes if o.outcome in ("accepted", "retry", "bounce")], worker, now
+    )
     if attempts:
-        session.execute(cast(Table, DeliveryAttempt.__table__).insert(), attempts)
-    session.flush()
+        session.execute(_INSERT_ATTEMPTS, attempts)
+    if len(sent) < len(outcomes):
+        session.flush()
 
 
 # --- reading (admin page, status) -----------------------------------------------------------

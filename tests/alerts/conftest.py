@@ -8,6 +8,8 @@ pick a behaviour by their local part, so one server answers both ways:
 * ``gone550@…``  -> ``550 5.1.1`` at RCPT (no such user: a bounce)
 * ``big552@…``   -> ``552 5.3.4`` at DATA (message refused)
 
+It offers PIPELINING (RFC 2920) as real servers do, unless made with ``pipelining=False``.
+
 ``stop()`` closes the listening socket and every open connection; ``start()`` opens it again on
 the same port: a server that goes down and comes back mid-run.
 """
@@ -32,9 +34,18 @@ class Received:
 
 
 class SinkHandler:
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool = True) -> None:
         self.messages: list[Received] = []
         self.lock = threading.Lock()
+        self.pipelining = pipelining
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        if self.pipelining:  # aiosmtpd reads pipelined commands fine but does not say so
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -121,11 +122,24 @@ def test_mail_confirmation_has_the_link_and_no_unsubscribe_list_headers() -> Non
     assert msg["Message-ID"] == "<confirm.9@news.example.org>" and msg["List-Unsubscribe"] is None
 
 
-def test_mail_template_renders_the_same_mail_as_build_alert() -> None:
+@pytest.mark.parametrize(
+    "rcpt",
+    [
+        RCPT,
+        # links that safe_url must percent-encode (the fast path hands them to it)
+        replace(
+            RCPT,
+            manage_url='https://news.example.org/manage/tok én"<x>',
+            unsubscribe_url="https://news.example.org/unsubscribe/a{b}|c",
+            unsubscribe_mailto="mailto:unsubscribe@news.example.org?subject=un sub",
+        ),
+    ],
+)
+def test_mail_template_renders_the_same_mail_as_build_alert(rcpt: Recipient) -> None:
     why = why_line(["Xiaomi"], ['"joint venture"'])
-    tpl = alert_template(EVIL, RCPT.sender, RCPT.host, why=why, now=NOW)
-    raw = tpl.render("reader@example.com", 42, RCPT.manage_url, RCPT.unsubscribe_url, RCPT.unsubscribe_mailto)
-    fast, slow = _parse(raw), _parse(build_alert(EVIL, RCPT, 42, why=why, now=NOW))
+    tpl = alert_template(EVIL, rcpt.sender, rcpt.host, why=why, now=NOW)
+    raw = tpl.render("reader@example.com", 42, rcpt.manage_url, rcpt.unsubscribe_url, rcpt.unsubscribe_mailto)
+    fast, slow = _parse(raw), _parse(build_alert(EVIL, rcpt, 42, why=why, now=NOW))
     for h in (
         "Subject",
         "From",

@@ -25,7 +25,7 @@ from evwire.alerts.transport import (
     parse_smtp_url,
 )
 from evwire.errors import DeliveryError
-from tests.alerts.conftest import SmtpServer
+from tests.alerts.conftest import SinkHandler, SmtpServer
 
 ITEM = ArticleItem(
     title="Xiaomi and Ford weigh a joint venture",
@@ -47,7 +47,18 @@ def _mail(to: str, outbox_id: int) -> EmailMessage:
     return build_alert(ITEM, rcpt, outbox_id, why="you follow Xiaomi")
 
 
-def test_transport_smtp_delivers_over_reused_connections(smtp_server: SmtpServer) -> None:
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-by-one"])
+def any_server(request: pytest.FixtureRequest) -> Iterator[SmtpServer]:
+    """The aiosmtpd server offering PIPELINING, and not: the transport must work with both."""
+    server = SmtpServer(SinkHandler(pipelining=request.param))
+    server.start()
+    yield server
+    server.close()
+
+
+def test_transport_smtp_delivers_over_reused_connections(any_server: SmtpServer) -> None:
+    smtp_server = any_server
+
     async def run() -> list[Outcome]:
         async with SmtpTransport.from_url(smtp_server.url, pool_size=3) as smtp:
             results = await smtp.send_many([_mail(f"reader{i}@example.com", i) for i in range(60)])
@@ -73,8 +84,10 @@ def test_transport_smtp_delivers_over_reused_connections(smtp_server: SmtpServer
     ],
 )
 def test_transport_smtp_classifies_refusals(
-    smtp_server: SmtpServer, local: str, outcome: Outcome, code: int
+    any_server: SmtpServer, local: str, outcome: Outcome, code: int
 ) -> None:
+    smtp_server = any_server
+
     async def run() -> list:  # type: ignore[type-arg]
         async with SmtpTransport.from_url(smtp_server.url, pool_size=1) as smtp:
             bad = await smtp.send(_mail(f"{local}@example.com", 1))
@@ -133,6 +146,43 @@ def test_transport_smtp_reconnects_when_idle_connection_was_dropped(smtp_server:
 
     assert asyncio.run(run()) == [Outcome.ACCEPTED, Outcome.ACCEPTED]
     assert [m.recipients for m in smtp_server.messages] == [["one@example.com"], ["two@example.com"]]
+
+
+def test_transport_smtp_pipelines_the_envelope_when_offered() -> None:
+    """A server that answers MAIL only once RCPT and DATA have arrived as well: a client that waits
+    for each reply would time out; one that pipelines (RFC 2920) delivers, in two round trips."""
+    envelopes: list[list[bytes]] = []
+    bodies: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 pipe.test ESMTP\r\n")
+        await reader.readline()  # EHLO
+        writer.write(b"250-pipe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+        for _ in range(2):  # two messages over the one connection
+            envelopes.append([await reader.readline() for _ in range(3)])
+            writer.write(b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n")
+            bodies.append(await reader.readuntil(b"\r\n.\r\n"))
+            writer.write(b"250 2.0.0 queued\r\n")
+        await reader.readline()  # QUIT
+        writer.write(b"221 bye\r\n")
+        writer.close()
+
+    async def run() -> list[Outcome]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, SmtpTransport.from_url(f"smtp://127.0.0.1:{port}?timeout=3", pool_size=1) as smtp:
+            out = [(await smtp.send(_mail(f"r{i}@example.com", i))).outcome for i in range(2)]
+            await smtp.close()
+            return out
+
+    assert asyncio.run(run()) == [Outcome.ACCEPTED, Outcome.ACCEPTED]
+    assert envelopes[1] == [
+        b"MAIL FROM:<alerts@news.example.org>\r\n",
+        b"RCPT TO:<r1@example.com>\r\n",
+        b"DATA\r\n",
+    ]
+    parsed = message_from_bytes(bodies[1][: -len(b".\r\n")], policy=policy.default)
+    assert parsed["Message-ID"] == "<alert.1@news.example.org>" and parsed["To"] == "r1@example.com"
 
 
 def test_transport_parse_smtp_url() -> None:
