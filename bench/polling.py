@@ -18,7 +18,11 @@ the same run, a sequential ``requests`` + ``feedparser`` loop polls a sample of 
 (same 200/304 mix; it parses but stores nothing), and its time is scaled to N. Politeness: each
 host keeps at most 2 requests at once (the default), but the minimum gap between starts to one
 host is set to 0 for the run (the default 1 s would cap H hosts at H polls/s; real feeds spread over
-thousands of hosts). Peak RSS of the poller's process is reported (the server runs apart).
+thousands of hosts). Peak RSS of the poller's process is reported (the server runs apart), and the CPU
+time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time much less).
+``--latency MS`` makes the server wait that long before every reply, for both sides: a stand-in for
+the network round trip of real feeds, which a sequential loop pays once per feed (default 0: a
+loopback server answers at once, so the sequential loop is bound by its own CPU, not by waiting).
 """
 
 from __future__ import annotations
@@ -150,17 +154,17 @@ def _loopback(n: int) -> list[str]:
     return [f"127.0.{k // 250}.{k % 250 + 2}" for k in range(n)]
 
 
-def _sequential(urls: list[str], etags: list[str]) -> float:
-    """Seconds a plain sequential loop takes: requests (keep-alive) + feedparser on each 200."""
+def _sequential(urls: list[str], etags: list[str]) -> tuple[float, float]:
+    """(seconds, CPU seconds) of a plain sequential loop: requests (keep-alive) + feedparser on each 200."""
     import requests
 
     with requests.Session() as http:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for url, etag in zip(urls, etags, strict=True):
             r = http.get(url, headers={"If-None-Match": etag}, timeout=30)
             if r.status_code == 200:
                 feedparser.parse(r.content)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
 def poll_bench(args: argparse.Namespace) -> None:
@@ -180,7 +184,7 @@ def poll_bench(args: argparse.Namespace) -> None:
 
     n, hosts = args.feeds, _loopback(args.hosts)
     queue: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(hosts, queue), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(hosts, queue, args.latency / 1000), daemon=True)
     server.start()
     ports = queue.get(timeout=60)
     url = [f"http://{hosts[i % len(hosts)]}:{ports[i % len(hosts)]}/f/{i}" for i in range(n)]
@@ -225,15 +229,17 @@ def poll_bench(args: argparse.Namespace) -> None:
     with svc.db.session() as session:
         stored = session.query(FeedItem).count()
         session.execute(update(Feed).values(next_poll_at=datetime.now(UTC)))
+    cpu = time.process_time()
     second = asyncio.run(poller.run_pass())
+    cpu_304 = (time.process_time() - cpu) / max(1, second.feeds)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     # the sequential loop on a sample of the same feeds, same mix (changed ones asked with the old ETag)
     k = max(1, round(args.sample * len(changed) / n))
     ch, unch = changed[:k], [i for i in range(n) if i not in set(changed)][: args.sample - k]
-    t_changed = _sequential([url[i] for i in ch], [f'"{i}-0"' for i in ch]) / len(ch)
-    t_unchanged = _sequential([url[i] for i in unch], [f'"{i}-1"' if i in set(changed) else f'"{i}-0"'
-                                                     for i in unch]) / len(unch)  # fmt: skip
+    t_changed = _sequential([url[i] for i in ch], [f'"{i}-0"' for i in ch])[0] / len(ch)
+    t_unchanged, c_unchanged = (t / len(unch) for t in _sequential(
+        [url[i] for i in unch], [f'"{i}-1"' if i in set(changed) else f'"{i}-0"' for i in unch]))  # fmt: skip
     seq_mixed = n / (t_changed * len(changed) + t_unchanged * (n - len(changed)))
     seq_304 = 1 / t_unchanged
     server.terminate()
@@ -242,16 +248,18 @@ def poll_bench(args: argparse.Namespace) -> None:
     mixed = first.feeds / first.seconds
     cond = second.feeds / second.seconds
     db = "PostgreSQL" if args.db and args.db.startswith("postgres") else "SQLite"
+    latency = f", {args.latency:g} ms added to every reply" if args.latency else ""
     print(f"{n:,} feeds on {len(hosts)} loopback addresses, {db}, global concurrency {args.concurrency}, "
-          f"per host 2 at once, min gap 0 s")  # fmt: skip
+          f"per host 2 at once, min gap 0 s{latency}")  # fmt: skip
     print(f"pass 1 (mix: {len(changed):,} feeds 200 with 20 items, {n - len(changed):,} 304): "
           f"{first.seconds:.1f} s, {mixed:,.0f} polls/s, {stored:,} items stored = "
           f"{stored / first.seconds:,.0f} items stored/s; failed {first.failed}")  # fmt: skip
     print(f"pass 2 (all {second.not_modified:,} conditional, 304): {second.seconds:.1f} s, "
-          f"{cond:,.0f} conditional polls/s; failed {second.failed}")  # fmt: skip
+          f"{cond:,.0f} conditional polls/s, {cpu_304 * 1000:.2f} ms CPU per poll (all of the poller's "
+          f"work: claim, fetch, schedule, store); failed {second.failed}")  # fmt: skip
     print(f"sequential requests + feedparser on {len(ch) + len(unch)} of the feeds, scaled to {n:,}: "
           f"mix {seq_mixed:,.0f} polls/s ({t_changed * 1000:.1f} ms per 200, {t_unchanged * 1000:.2f} ms "
-          f"per 304)")  # fmt: skip
+          f"per 304, {c_unchanged * 1000:.2f} ms CPU per 304)")  # fmt: skip
     print(f"ratio: mix {mixed / seq_mixed:.1f}x, conditional {cond / seq_304:.1f}x; "
           f"peak RSS of the poller process {rss_mb:.0f} MB")  # fmt: skip
 
@@ -265,6 +273,9 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.05, help="poll: share of feeds that changed")
     parser.add_argument("--sample", type=int, default=200, help="poll: feeds in the sequential sample")
     parser.add_argument("--concurrency", type=int, default=50, help="poll: EVWIRE_FEED_GLOBAL_CONCURRENCY")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="poll: ms the server waits before each reply"
+    )
     parser.add_argument("--db", default=None, help="poll: database URL (default SQLite in a temp folder)")
     parser.add_argument("--quick", action="store_true", help="1,000 feeds, short parse run")
     args = parser.parse_args()

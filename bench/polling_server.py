@@ -4,7 +4,8 @@ loopback addresses (127.0.0.x), run in its own process so it does not share the 
 Feed ``/f/<i>`` has a version; its ETag is ``"<i>-<version>"``. A conditional GET with the current
 ETag gets 304; otherwise 200 with a 20-item RSS 2.0 document whose items slide with the version
 (version v shows items v*2 … v*2+19: each new version adds two items and drops two).
-``POST /bump?ids=1,2,3`` moves those feeds to their next version.
+``POST /bump?ids=1,2,3`` moves those feeds to their next version. ``latency`` (seconds, default 0)
+delays every reply, to stand in for a network round trip (bench/polling.py --latency).
 """
 
 from __future__ import annotations
@@ -66,9 +67,10 @@ class FeedStore:
 
 
 class Conn(asyncio.Protocol):
-    def __init__(self, store: FeedStore) -> None:
+    def __init__(self, store: FeedStore, latency: float = 0.0) -> None:
         self.store = store
         self.buf = b""
+        self.latency = latency  # seconds added before each reply: a network's round trip
 
     def connection_made(self, transport) -> None:  # noqa: ANN001
         self.t = transport
@@ -85,7 +87,15 @@ class Conn(asyncio.Protocol):
                 headers[k.strip().lower()] = val.strip()
             length = int(headers.get("content-length", "0") or 0)
             self.buf = self.buf[length:]
-            self.t.write(self.respond(method, target, headers))
+            reply = self.respond(method, target, headers)
+            if self.latency > 0:  # same delay for every reply, so replies keep their order
+                asyncio.get_running_loop().call_later(self.latency, self._send, reply)
+            else:
+                self.t.write(reply)
+
+    def _send(self, reply: bytes) -> None:
+        if not self.t.is_closing():
+            self.t.write(reply)
 
     def respond(self, method: str, target: str, headers: dict[str, str]) -> bytes:
         store = self.store
@@ -114,13 +124,13 @@ class Conn(asyncio.Protocol):
         return head.encode() + body
 
 
-def serve(addresses: list[str], port_queue) -> None:  # noqa: ANN001 - a multiprocessing queue
+def serve(addresses: list[str], port_queue, latency: float = 0.0) -> None:  # noqa: ANN001 - a mp queue
     async def main() -> None:
         store = FeedStore()
         loop = asyncio.get_running_loop()
         ports = []
         for addr in addresses:
-            server = await loop.create_server(lambda: Conn(store), addr, 0, backlog=1024)
+            server = await loop.create_server(lambda: Conn(store, latency), addr, 0, backlog=1024)
             ports.append(server.sockets[0].getsockname()[1])
         port_queue.put(ports)
         await asyncio.Event().wait()

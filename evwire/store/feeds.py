@@ -239,6 +239,14 @@ def export_feeds(session: Session) -> list[OpmlFeed]:
 # ---------------------------------------------------------------- the poller's side
 
 
+_LEASE = (
+    update(Feed)
+    .where(Feed.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_until=bindparam("until"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def claim_due_feeds(
     session: Session,
     *,
@@ -262,10 +270,9 @@ def claim_due_feeds(
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(session.execute(stmt))
-    if rows:
-        session.execute(
-            update(Feed).where(Feed.id.in_([r.id for r in rows])).values(claimed_until=now + lease)
-        )
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 1000):  # an expanding IN: no expression object per id
+        session.execute(_LEASE, {"ids": ids[start : start + 1000], "until": now + lease})
     return [job_of(r) for r in rows]
 
 
