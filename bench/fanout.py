@@ -3,12 +3,16 @@
     python bench/fanout.py            # 100,000 subscribers
     python bench/fanout.py --quick    # 2,000
 
-The sink is aiosmtpd in a process of its own on 127.0.0.1 (it counts messages, recipients and
-connections). Every message is personalised as in the service: the alert is built once
+The sink is aiosmtpd in a process of its own on 127.0.0.1, on a core of its own (the senders get
+the others; EVWIRE_BENCH_AFFINITY=0 to turn off) and on uvloop when installed (EVWIRE_BENCH_UVLOOP=0
+to turn off). Its handler only counts messages, distinct recipients and Message-IDs, and
+connections; like real MTAs it offers PIPELINING (``--no-pipelining``: not). See
+docs/decisions/0015-fast-fanout.md. Every message is personalised as in the service: the alert is built once
 (``alert_template``), then each subscriber's copy gets its own address, Message-ID and signed
 manage/unsubscribe links (``LinkSigner``). Side by side, the same messages go out three ways:
 
-* evwire's ``SmtpTransport`` (aiosmtplib, a pool of reused connections),
+* evwire's ``SmtpTransport`` (a pool of reused connections opened by aiosmtplib, MAIL/RCPT/DATA
+  pipelined when the server offers it),
 * an smtplib loop that connects for every message,
 * an smtplib loop that reuses one connection;
 
@@ -256,7 +260,8 @@ def main() -> None:
     print(f"template built once   {t_tpl:.1f} ms")
     print(
         f"SmtpTransport         {rate:,.0f} msg/s ({elapsed:.1f} s; pool {args.pool}; accepted {ok:,}; "
-        f"sink got {got:,} messages for {rcpts:,} distinct addresses over {conns} connections)"
+        f"sink got {got:,} messages for {rcpts:,} distinct addresses over {conns} connections, "
+        f"{ids:,} distinct Message-IDs)"
     )
     print(
         f"smtplib per message   {each_rate:,.0f} msg/s "
@@ -390,10 +395,10 @@ def run_e2e(n: int, pool: int, posts: int) -> bool:
         print(
             f"evwire send           {n / elapsed:,.0f} msg/s end to end ({elapsed:.1f} s; "
             f"sent {report.sent:,}; "
-            f"sink got {got:,} for {rcpts:,} addresses over {conns} connections; "
+            f"sink got {got:,} for {rcpts:,} addresses, {ids:,} Message-IDs, over {conns} connections; "
             f"sender CPU {cpu / max(n, 1) * 1000:.2f} ms/msg; RSS peak {rss_max:.0f} MB)"
         )
-        ok = got == n == rcpts == report.sent
+        ok = got == n == rcpts == ids == report.sent
 
         # post -> first mail, with the sender running in the same process (as `evwire serve`)
         with tempfile.TemporaryDirectory() as tmp:
