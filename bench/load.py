@@ -8,8 +8,12 @@ hide its queue), then closed-loop throughput with wrk when it is installed. Targ
     python bench/load.py --workers 2 --rate 400  # uvicorn workers, another rate
     EVWIRE_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/load.py
 
-The bench creates a private schema in that database and drops it afterwards. It installs nothing:
-without wrk (apt-get install wrk) the throughput part is skipped with a note.
+The bench creates a private schema in that database and drops it afterwards (``--schema NAME``
+keeps one and reuses it, seeded once). Pages are served as a reader gets them: with the page cache
+(``web.pagecache``: a rendered page is kept until the content changes; the output says how many
+requests it answered), and ``--no-page-cache`` renders every request. The load generator is a lean
+keep-alive asyncio client, so its own CPU takes little from the server's 2 cores. It installs
+nothing: without wrk (apt-get install wrk) the throughput part is skipped with a note.
 """
 
 from __future__ import annotations
@@ -136,38 +140,83 @@ def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, s
 # -- load ------------------------------------------------------------------------------------
 
 
+class _Conn:
+    """One keep-alive HTTP/1.1 connection with the least client-side work: the load generator shares
+    the 2 cores with the server, so its own CPU per request must stay small (httpx costs ~1 ms)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: bytes) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, base: str) -> _Conn:
+        hostport = base.split("://", 1)[1]
+        host, port = hostport.rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer, hostport.encode())
+
+    async def get(self, path: str) -> tuple[int, bool]:
+        """(status, served from the page cache)"""
+        self.writer.write(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: " + self.host + b"\r\n\r\n")
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        if m:
+            await self.reader.readexactly(int(m.group(1)))
+        else:  # chunked
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        return status, b"x-evwire-cache: hit" in head.lower()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def fixed_rate(base: str, urls: list[str], rate: float, seconds: float, conns: int) -> dict:
-    """Open loop: request i is due at start + i/rate, sent by a pool of ``conns`` keep-alive
-    connections; latency counts from the due time. Returns samples (ms), errors, achieved rate."""
+    """Open loop: request i is due at start + i/rate, sent on the first free one of ``conns``
+    keep-alive connections; latency counts from the due time. Returns samples (ms), errors, achieved rate."""
     total = int(rate * seconds)
-    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
     latencies: list[float] = []
     service: list[float] = []
-    errors = 0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
-        for url in urls[:20]:  # warm up: connections, caches, plans
-            await client.get(url)
-        start = time.perf_counter() + 0.05
+    errors = hits = 0
+    pool: asyncio.Queue[_Conn] = asyncio.Queue()
+    for _ in range(conns):
+        pool.put_nowait(await _Conn.open(base))
+    warm = await pool.get()
+    for url in urls[:20]:  # warm up: connections, caches, plans
+        await warm.get(url)
+    pool.put_nowait(warm)
+    start = time.perf_counter() + 0.05
 
-        async def one(i: int) -> None:
-            nonlocal errors
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            sent = time.perf_counter()
-            try:
-                r = await client.get(urls[i % len(urls)])
-                ok = r.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            done = time.perf_counter()
-            if not ok:
-                errors += 1
-            latencies.append((done - due) * 1000)
-            service.append((done - sent) * 1000)
+    async def one(i: int) -> None:
+        nonlocal errors, hits
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        conn = await pool.get()
+        sent = time.perf_counter()
+        try:
+            status, hit = await asyncio.wait_for(conn.get(urls[i % len(urls)]), 10)
+            ok = status == 200
+            hits += hit
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            ok = False
+            conn.close()
+            conn = await _Conn.open(base)
+        pool.put_nowait(conn)
+        done = time.perf_counter()
+        if not ok:
+            errors += 1
+        latencies.append((done - due) * 1000)
+        service.append((done - sent) * 1000)
 
-        await asyncio.gather(*(one(i) for i in range(total)))
-        elapsed = time.perf_counter() - start
-    return {"samples": latencies, "service": service, "errors": errors, "rate": total / elapsed}
+    await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait().close()
+    return {"samples": latencies, "service": service, "errors": errors, "rate": total / elapsed,
+            "hits": hits / max(total, 1)}  # fmt: skip
 
 
 def run_wrk(base: str, path: str, seconds: int) -> str:
@@ -190,17 +239,19 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--connections", type=int, default=8, help="client connections")
     ap.add_argument("--wrk-seconds", type=int, default=10)
+    ap.add_argument("--no-page-cache", action="store_true", help="render every request (cache off)")
     ap.add_argument("--quick", action="store_true", help="5,000 articles, 5 s per page, 3 s of wrk")
     ap.add_argument("--pg-url", default=PG_URL)
+    ap.add_argument("--schema", help="use (and keep) this schema; seeded only if it has no articles")
     args = ap.parse_args()
     if args.quick:
         args.articles, args.seconds, args.wrk_seconds = 5_000, 5.0, 3
 
-    schema = f"bench_load_{uuid.uuid4().hex[:8]}"
+    schema = args.schema or f"bench_load_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(args.pg_url)
     try:
         with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     except sa.exc.OperationalError as exc:
         raise SystemExit(f"PostgreSQL not reachable at {args.pg_url}: {exc.orig}") from None
     sep = "&" if "?" in args.pg_url else "?"
@@ -211,11 +262,21 @@ def main() -> None:
         settings = Settings(data_dir=data_dir, database_url=url, log_level="WARNING")
         services = open_services(settings)  # migrations and the catalog
         try:
-            slugs = seed_pg(services, args.articles, random.Random(7))
+            with services.db.session() as session:
+                have = session.scalar(sa.text("SELECT count(*) FROM articles")) or 0
+                slugs = [r[0] for r in session.execute(sa.text(
+                    "SELECT c.slug FROM mentions m JOIN companies c ON c.id = m.company_id "
+                    "WHERE m.role = 'about' GROUP BY c.slug ORDER BY count(*) DESC"))]  # fmt: skip
+            if have and args.schema:
+                args.articles = have
+                print(f"reusing schema {schema} with {have:,} articles")
+            else:
+                slugs = seed_pg(services, args.articles, random.Random(7))
         finally:
             services.close()
         env = {"EVWIRE_DATA_DIR": str(data_dir), "EVWIRE_DATABASE_URL": url, "EVWIRE_LOG_LEVEL": "WARNING",
-               "EVWIRE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip
+               "EVWIRE_RATE_LIMIT_ENABLED": "false",
+               "EVWIRE_PAGE_CACHE_ENTRIES": "0" if args.no_page_cache else "2000"}  # fmt: skip
         proc, base = start_server(env, args.workers)
         rng = random.Random(11)
         top = slugs[:10]
@@ -233,7 +294,8 @@ def main() -> None:
             ok = p99 <= TARGET_P99_MS and res["errors"] == 0
             verdict &= ok
             print(f"  {name:<13} {res['rate']:6.1f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                  f"(service p99 {pct(res['service'], 99):5.1f} ms)  errors {res['errors']}  "
+                  f"(service p99 {pct(res['service'], 99):5.1f} ms)  cache hits {res['hits']:4.0%}  "
+                  f"errors {res['errors']}  "
                   f"{'ok' if ok else 'OVER TARGET'}")  # fmt: skip
         print("\nthroughput (closed loop):")
         for name, urls in pages.items():
@@ -244,8 +306,9 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=20)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if not args.schema:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         default=5_000_000, description="Largest article accepted by post and the API."
     )
     page_size: int = Field(default=30, description="Articles per page on lists and API pages.")
+    page_cache_entries: int = Field(
+        default=2000,
+        ge=0,
+        description="Rendered public pages each web process keeps until the content changes (0: off).",
+    )
 
     # Feeds in (evwire.ingest.fetch / guard); docs/settings.md says more
     allow_private_feeds: bool = Field(default=False, description="Let feeds reach non-public addresses.")

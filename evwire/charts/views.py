@@ -19,7 +19,7 @@ from evwire.charts.spec import (
     yoy_series,
     yoy_spec,
 )
-from evwire.store.companies import get_company
+from evwire.store.companies import company_name
 from evwire.store.figures import (
     ShownFigure,
     companies_with_actuals,
@@ -58,17 +58,17 @@ def company_charts(
 
     `metric` defaults to the one the company reports most actuals in (deliveries; BYD: sales).
     """
-    company = get_company(session, slug)
-    if company is None:
+    name = company_name(session, slug)
+    if name is None:
         return None
     if metric is not None and metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
     figures = resolve_figures(list_figures(session, companies=[slug]))
     metrics = tuple(m for m in METRICS if any(f.shown.metric == m for f in figures))
     chosen = metric or main_metric(figures) or (metrics[0] if metrics else "deliveries")
-    yoy = yoy_series(figures, company=slug, company_name=company.name, metric=chosen, years=years)
+    yoy = yoy_series(figures, company=slug, company_name=name, metric=chosen, years=years)
     progress = progress_rows(figures, metric=chosen, years=years)
-    return CompanyCharts(slug, company.name, chosen, metrics, figures, yoy, progress)
+    return CompanyCharts(slug, name, chosen, metrics, figures, yoy, progress)
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,8 @@ def compare_view(
     monthly: dict[str, dict[str, ShownFigure]] = {}
     for slug in wanted[:12]:
         figures = resolve_figures(list_figures(session, companies=[slug], kind="actual"))
-        company = get_company(session, slug)
-        if company is None:
+        name = company_name(session, slug)
+        if name is None:
             unknown.append(slug)
             continue
         used = metric if any(f.shown.metric == metric for f in figures) else (main_metric(figures) or metric)
@@ -130,7 +130,7 @@ def compare_view(
             for f in figures
             if f.shown.metric == used and f.shown.scope is None and f.shown.granularity == "month"
         ]
-        companies.append((slug, company.name, used))
+        companies.append((slug, name, used))
         series.extend(rows)
         monthly[slug] = {f.shown.period: f for f in rows}
     months = sorted({p for by in monthly.values() for p in by}, reverse=True)

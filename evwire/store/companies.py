@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from evwire.store.tables import Company, CompanyPerson, CompanyTicker, Mention, MetaValue
@@ -121,6 +121,15 @@ def sync_catalog(session: Session, catalog: Catalog) -> dict[str, int]:
 def company_ids(session: Session) -> dict[str, int]:
     """slug -> id for every company row."""
     return {slug: cid for slug, cid in session.execute(select(Company.slug, Company.id))}
+
+
+_NAME_BY_SLUG = select(Company.name).where(Company.slug == bindparam("slug"))
+
+
+def company_name(session: Session, slug: str) -> str | None:
+    """A company's display name; None when no such slug. One indexed lookup, no ORM loading (the
+    chart panels of every channel page ask for it)."""
+    return session.execute(_NAME_BY_SLUG, {"slug": slug}).scalar()
 
 
 def get_company(session: Session, slug: str) -> Company | None:

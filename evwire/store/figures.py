@@ -15,7 +15,7 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from evwire.store.companies import company_ids
@@ -193,13 +193,17 @@ def main_metric(figures: Iterable[Figure | ShownFigure]) -> str | None:
     return min(counts, key=lambda m: (-counts[m], order.get(m, 9)))
 
 
+# Built once: every article page asks, and building an ORM select costs more than running it.
+_ARTICLE_FIGURE_COMPANIES = (
+    select(Company.slug)
+    .join(DeliveryFigure, DeliveryFigure.company_id == Company.id)
+    .where(DeliveryFigure.article_id == bindparam("article_id"))
+)
+
+
 def article_figure_companies(session: Session, article_id: int) -> list[str]:
     """Slugs of the companies an article gave figures for, most figures first."""
-    rows = session.execute(
-        select(Company.slug)
-        .join(DeliveryFigure, DeliveryFigure.company_id == Company.id)
-        .where(DeliveryFigure.article_id == article_id)
-    )
+    rows = session.execute(_ARTICLE_FIGURE_COMPANIES, {"article_id": article_id})
     counts = Counter(slug for (slug,) in rows)
     return sorted(counts, key=lambda s: (-counts[s], s))
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 FEEDS = "evwire_feeds"
 OUTBOX = "evwire_outbox"
+CONTENT = "evwire_content"  # sent by triggers (migration 0006) when what pages show changed
 CHANNELS = (FEEDS, OUTBOX)
 RECONNECT_MAX = 10.0  # seconds between reconnection attempts, at most
 
@@ -52,10 +53,21 @@ def libpq_url(url: str) -> str | None:
 class Listener:
     """Events per channel, set by PostgreSQL notifications (a thread) or by ``wake``."""
 
-    def __init__(self, url: str | None, channels: Iterable[str] = CHANNELS, *, poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        url: str | None,
+        channels: Iterable[str] = CHANNELS,
+        *,
+        poll: float = 1.0,
+        payload: str | None = None,
+    ) -> None:
         self.dsn = libpq_url(url) if url else None
+        self.payload = payload  # when set, notifications with another payload (schema) are ignored
         self.channels = tuple(channels)
         self.events = {c: threading.Event() for c in self.channels}
+        # bumped on every notification and on every (re)connect: readers that cache by it (the page
+        # cache) never miss a change, since a reconnect counts as "anything may have changed"
+        self.generations = dict.fromkeys(self.channels, 0)
         self.poll = poll  # how often the thread looks at its stop flag
         self.connected = threading.Event()
         self.reconnects = 0
@@ -103,6 +115,8 @@ class Listener:
                     for channel in self.channels:
                         conn.execute(f"LISTEN {channel}")  # names are our constants
                     self.connected.set()
+                    for channel in self.channels:
+                        self.generations[channel] += 1
                     if not first:
                         self.reconnects += 1
                         log.info("listening again for %s", ", ".join(self.channels))
@@ -111,6 +125,9 @@ class Listener:
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=self.poll):
                             if note.channel in self.events:
+                                if self.payload is not None and note.payload != self.payload:
+                                    continue
+                                self.generations[note.channel] += 1
                                 self.events[note.channel].set()
             except Exception as exc:  # noqa: BLE001 - the server went away: reconnect, slow poll meanwhile
                 self.connected.clear()

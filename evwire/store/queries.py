@@ -582,9 +582,13 @@ class FeedEntry:
     body: str
 
 
-def channel_feed_entries(session: Session, company_id: int, *, limit: int = 30) -> list[FeedEntry]:
-    """The newest about-articles of a channel with their text, for RSS/Atom."""
-    ids = [r.id for r in _channel_article_rows(session, company_id, "about", limit, None)[:limit]]
+def channel_feed_entries(
+    session: Session, company_id: int, *, limit: int = 30, known_count: int | None = None
+) -> list[FeedEntry]:
+    """The newest about-articles of a channel with their text, for RSS/Atom. ``known_count``: a
+    recent count of them (see ``_channel_article_rows``)."""
+    rows = _channel_article_rows(session, company_id, "about", limit, None, known_count=known_count)
+    ids = [r.id for r in rows[:limit]]
     if not ids:
         return []
     by_id = {r.id: r for r in _run(session, _FEED_ROWS, ids=ids)}

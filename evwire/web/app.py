@@ -29,6 +29,7 @@ from evwire.web.api import search as api_search
 from evwire.web.counts import CountCache
 from evwire.web.metrics import WebMetrics
 from evwire.web.middleware import EdgeMiddleware
+from evwire.web.pagecache import ContentVersion, PageCache, PageCacheMiddleware
 from evwire.web.ratelimit import RateLimiter, RateLimitMiddleware
 from evwire.web.routes import admin, articles, channels, docs, feeds, home, ops, search, websub
 from evwire.web.routes.figures import install as install_figures
@@ -48,6 +49,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        version = getattr(_app.state, "content_version", None)
+        if version is not None:
+            version.close()
         if owned:
             services.close()
 
@@ -74,6 +78,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     install_figures(app)  # figures pages, chart images, CSV, /api figures, the templates' chart panel
     install_subscriptions(app)  # subscribe box and API, confirm, manage, unsubscribe, admin outbox
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    if settings.page_cache_entries > 0:
+        app.state.content_version = ContentVersion(
+            settings.db_url, _sqlite_path(services), services.db.engine
+        )
+        app.state.page_cache = PageCache(settings.page_cache_entries)
+        app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache, version=app.state.content_version)
     app.state.rate_limiter = RateLimiter.from_settings(settings)  # per process, per app
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # inside Edge: 429s are counted
     app.add_middleware(
@@ -81,6 +91,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     _install_error_handlers(app)
     return app
+
+
+def _sqlite_path(services: Services) -> str | None:
+    """The database file when it is one SQLite file (not in memory): the page cache watches it."""
+    url = services.db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database
 
 
 def _wants_json(request: Request) -> bool:

@@ -9,7 +9,8 @@ from feedgen.feed import FeedGenerator
 from starlette.responses import Response
 
 from evwire.store.queries import ChannelInfo, FeedEntry, channel_feed_entries, channel_info
-from evwire.web.deps import SessionDep, SettingsDep
+from evwire.web.counts import Counts
+from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.templating import paragraphs
 
 router = APIRouter(include_in_schema=False)
@@ -57,20 +58,25 @@ def build_feed(info: ChannelInfo, entries: list[FeedEntry], base_url: str, kind:
     return fg.atom_str(pretty=False) if kind == "atom" else fg.rss_str(pretty=False)
 
 
-def _feed(session: SessionDep, settings: SettingsDep, slug: str, kind: str) -> Response:
-    info = channel_info(session, slug, extras=False, counts={})
+def _feed(session: SessionDep, settings: SettingsDep, counts: Counts, slug: str, kind: str) -> Response:
+    info = channel_info(session, slug, extras=False, counts=counts)
     if info is None:
         raise HTTPException(404, f"no channel {slug!r}")
-    entries = channel_feed_entries(session, info.id, limit=FEED_SIZE)
+    # a recent count lets a big channel skip counting to choose its query plan
+    entries = channel_feed_entries(session, info.id, limit=FEED_SIZE, known_count=info.about_count)
     media = "application/atom+xml" if kind == "atom" else "application/rss+xml"
     return Response(build_feed(info, entries, settings.base_url, kind), media_type=f"{media}; charset=utf-8")
 
 
 @router.get("/channels/{slug}/feed.rss")
-def channel_rss(request: Request, session: SessionDep, settings: SettingsDep, slug: str) -> Response:
-    return _feed(session, settings, slug, "rss")
+def channel_rss(
+    request: Request, session: SessionDep, settings: SettingsDep, counts: CountsDep, slug: str
+) -> Response:
+    return _feed(session, settings, counts, slug, "rss")
 
 
 @router.get("/channels/{slug}/feed.atom")
-def channel_atom(request: Request, session: SessionDep, settings: SettingsDep, slug: str) -> Response:
-    return _feed(session, settings, slug, "atom")
+def channel_atom(
+    request: Request, session: SessionDep, settings: SettingsDep, counts: CountsDep, slug: str
+) -> Response:
+    return _feed(session, settings, counts, slug, "atom")
