@@ -8,6 +8,8 @@ connection, chunked and connection-delimited bodies, huge headers, a body that n
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -229,5 +231,45 @@ def test_fetch_feed_with_the_lean_client_keeps_validators_on_304(tmp_path) -> No
         assert first.status == 200 and first.body == b"hello" and first.etag == '"v1"'
         assert second.not_modified and second.ok and second.etag == '"v1"' and second.body is None
         assert len(set(connections)) == 1
+
+    asyncio.run(run())
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_https_verifies_the_certificate(tmp_path) -> None:  # noqa: ANN001
+    import ssl
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    settings = Settings(data_dir=tmp_path / "data", allow_private_feeds=True, feed_host_min_gap=0.0)
+
+    async def run() -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server = await asyncio.start_server(lambda r, w: ok(b"", w), "127.0.0.1", 0, ssl=context)
+        url = f"https://localhost:{server.sockets[0].getsockname()[1]}/feed"
+        limits = HostLimiter.from_settings(settings)
+        async with make_feed_client(settings) as c:  # the public CA bundle: a self-signed certificate fails
+            refused = await fetch_feed(c, url, limits=limits, settings=settings)
+        assert (
+            refused.error is not None
+            and "TLS certificate of localhost could not be verified" in refused.error
+        )
+        trusting = FeedClient(
+            policy=AddressPolicy(allow_private=True),
+            user_agent="evwire/test",
+            accept="*/*",
+            connect_timeout=2.0,
+            read_timeout=2.0,
+            ssl_context=lambda: ssl.create_default_context(cafile=str(cert)),
+        )
+        async with trusting:
+            fetched = await fetch_feed(trusting, url, limits=limits, settings=settings)
+        server.close()
+        assert fetched.status == 200 and fetched.body == b"hello"
 
     asyncio.run(run())
