@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,7 @@ from evwire.tag.types import Tagging
 
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "evwire_outbox"
+_EMPTY: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _BY_ID_LIMIT = 2000  # matched subscribers up to which their own targets are looked up by id
 
 
@@ -105,7 +108,8 @@ class AlertMatcher:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._percolator = Percolator()
-        self._owner: dict[int, int] = {}  # keyword alert id -> subscriber id
+        # keyword alert ids (sorted) and their subscribers' ids, aligned
+        self._owner: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] = (_EMPTY, _EMPTY)
 
     # -------------------------------------------------------------- keyword index
 
@@ -133,9 +137,12 @@ class AlertMatcher:
                 log.warning("keyword alert %s skipped: %s", qid, exc)
                 continue
             owner[qid] = sid
-        self._percolator, self._owner, self._version = perc, owner, version
+        perc.prepare()
+        qids = np.fromiter(sorted(owner), dtype=np.int64, count=len(owner))
+        sids = np.fromiter((owner[q] for q in qids.tolist()), dtype=np.int64, count=len(owner))
+        self._percolator, self._owner, self._version = perc, (qids, sids), version
         ms = int((time.perf_counter() - started) * 1000)
-        log.info("keyword index built: %d queries", len(owner), extra={"duration_ms": ms})
+        log.info("keyword index built: %d queries", len(qids), extra={"duration_ms": ms})
         return True
 
     # -------------------------------------------------------------- matching
@@ -179,25 +186,27 @@ class AlertMatcher:
                 w.channels.append(slug)
         with self._lock:
             self.refresh(session)
-            qids = (
-                self._percolator.match(
-                    doc_from_tagging(article.title, article.bullets or (), article.body or "", tagging)
-                )
-                if self._owner
-                else set()
-            )
-            owners = {qid: self._owner[qid] for qid in qids if qid in self._owner}
-        if owners:
-            missing = sorted({sid for sid in owners.values() if sid not in who})
+            owned_qids, owned_sids = self._owner
+            matched: list[int] = []
+            by: list[int] = []
+            if len(owned_qids):
+                doc = doc_from_tagging(article.title, article.bullets or (), article.body or "", tagging)
+                found = np.sort(self._percolator.match_ids(doc))
+                # every indexed query has an owner: its position in the sorted ids gives it
+                matched = found.tolist()
+                by = owned_sids[np.searchsorted(owned_qids, found)].tolist()
+        if matched:
+            missing = sorted(set(by).difference(who))
             for start in range(0, len(missing), 5000):
                 chunk = missing[start : start + 5000]
                 for sid, mentions, digest, tz, hour in session.execute(
                     select(*_WHO_COLUMNS).where(Subscriber.id.in_(chunk), *eligible)
                 ):
                     who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
-            for qid, sid in sorted(owners.items()):
-                if sid in who:
-                    who[sid].queries.append(qid)
+            for qid, sid in zip(matched, by, strict=True):
+                w = who.get(sid)
+                if w is not None:
+                    w.queries.append(qid)
         schedule: dict[tuple[str, str, int], datetime] = {}
         rows_out: list[dict[str, Any]] = []
         reasons_of: dict[int, dict[str, Any]] = {}

@@ -11,12 +11,22 @@ conjunction of a single plain key needs no check at all.
 Queries whose DNF would be too large are kept whole, filed under a set of keys one of which
 must occur for the query to match, and checked with the naive evaluator. Conjunctions with no
 positive term at all (``NOT recall``) go to a small always-checked list.
+
+Each stored query gets a dense *slot* number. Every list of queries the index hands out at once
+(a single-key conjunction's, a group's sure queries, an entry's) is kept as a Python set of slots
+for cheap add/remove and, frozen on first use, as a sorted numpy array. A match collects those
+arrays and merges them once, in numpy (a bitmap over the slots when the result is large): a
+popular key such as ``company:tesla`` holds tens of thousands of queries, and merging Python int
+objects into a set costs a cache miss per id (docs/decisions/0014-subscriber-targets.md).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Hashable, Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
 
 from evwire.alerts.document import (
     ABOUT,
@@ -41,6 +51,11 @@ from evwire.alerts.query import (
 )
 
 QueryId = Hashable
+Slots = npt.NDArray[np.int64]
+_NO_SLOTS: Slots = np.zeros(0, dtype=np.int64)
+_NO_SLOTS.flags.writeable = False
+# Results up to this share of all slots are merged by sorting; larger ones through a bitmap.
+_SORT_SHARE = 1 / 32
 
 _STOPWORDS = frozenset(
     "a an and are as at be but by for from has have in is it its of on or that the this to was were will"
@@ -80,6 +95,39 @@ def doc_frequencies(docs: Iterable[MatchDoc]) -> dict[str, float]:
 Key = tuple[frozenset[str], frozenset[str]]  # a conjunction as literal values: (positive, negative)
 
 
+class _Ids:
+    """Slots of queries handed out together: a set to edit, a read-only sorted array to merge."""
+
+    __slots__ = ("slots", "_array")
+
+    def __init__(self) -> None:
+        self.slots: set[int] = set()
+        self._array: Slots | None = None
+
+    def add(self, slot: int) -> None:
+        self.slots.add(slot)
+        self._array = None
+
+    def discard(self, slot: int) -> None:
+        self.slots.discard(slot)
+        self._array = None
+
+    def __bool__(self) -> bool:
+        return bool(self.slots)
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def array(self) -> Slots:
+        arr = self._array
+        if arr is None:
+            arr = np.fromiter(self.slots, dtype=np.int64, count=len(self.slots))
+            arr.sort()
+            arr.flags.writeable = False  # handed out as is when it is the whole result
+            self._array = arr
+        return arr
+
+
 class _Entry:
     """One distinct conjunction that needs a check once its anchor and second key are found."""
 
@@ -93,7 +141,7 @@ class _Entry:
         self.neg_keys = frozenset(v for v in neg if not _is_phrase(v))
         self.pos_phrases = tuple(sorted(v for v in pos if _is_phrase(v)))
         self.neg_phrases = tuple(sorted(v for v in neg if _is_phrase(v)))
-        self.qids: set[QueryId] = set()
+        self.qids = _Ids()
 
     def check(self, doc: MatchDoc, keys: frozenset[str]) -> bool:
         if self.pos_keys and not keys.issuperset(self.pos_keys):
@@ -113,13 +161,75 @@ class _Group:
     the second key); its queries are ``sure``. The others are entries checked one by one.
     """
 
-    __slots__ = ("anchor", "second", "sure", "checked")
+    __slots__ = ("anchor", "second", "sure", "checked", "if_has", "if_lacks", "other", "_lacks_all")
 
     def __init__(self, anchor: str | None, second: str | None) -> None:
         self.anchor = anchor  # None: the always-checked group
         self.second = second
-        self.sure: set[QueryId] = set()
-        self.checked: dict[Key, _Entry] = {}
+        self.sure = _Ids()
+        self.checked: dict[Key, _Entry] = {}  # every entry, also filed in one of the three below
+        # The common shapes get a test cheaper than ``_Entry.check``: one more key the article
+        # must hold (``w1 w2 w3``), or one key it must not (``company:x NOT recall``).
+        self.if_has: dict[str, _Entry] = {}
+        self.if_lacks: dict[str, _Entry] = {}
+        self.other: list[_Entry] = []
+        self._lacks_all: Slots | None = None  # slots of every if_lacks entry
+
+    def file(self, entry: _Entry) -> None:
+        self.checked[entry.key] = entry
+        simple = not entry.pos_phrases and not entry.neg_phrases
+        if simple and len(entry.pos_keys) == 1 and not entry.neg_keys:
+            (key,) = entry.pos_keys
+            if key not in self.if_has:
+                self.if_has[key] = entry
+                return
+        if simple and not entry.pos_keys and len(entry.neg_keys) == 1:
+            (key,) = entry.neg_keys
+            if key not in self.if_lacks:
+                self.if_lacks[key] = entry
+                self._lacks_all = None
+                return
+        self.other.append(entry)
+
+    def unfile(self, entry: _Entry) -> None:
+        del self.checked[entry.key]
+        for table in (self.if_has, self.if_lacks):
+            for key in entry.pos_keys | entry.neg_keys:
+                if table.get(key) is entry:
+                    del table[key]
+                    self._lacks_all = None
+                    return
+        self.other.remove(entry)
+
+    def lacks_all(self) -> Slots:
+        arr = self._lacks_all
+        if arr is None:
+            slots: set[int] = set()
+            for entry in self.if_lacks.values():
+                slots |= entry.qids.slots
+            arr = np.fromiter(slots, dtype=np.int64, count=len(slots))
+            arr.sort()
+            arr.flags.writeable = False
+            self._lacks_all = arr
+        return arr
+
+    def matching(self, doc: MatchDoc, keys: frozenset[str], parts: list[Slots]) -> None:
+        """Append the slot arrays of the checked entries that match."""
+        if_has = self.if_has
+        if if_has:
+            if len(if_has) <= len(keys):
+                parts.extend([e.qids.array() for k, e in if_has.items() if k in keys])
+            else:
+                parts.extend([if_has[k].qids.array() for k in keys if k in if_has])
+        if_lacks = self.if_lacks
+        if if_lacks:
+            if if_lacks.keys().isdisjoint(keys):
+                parts.append(self.lacks_all())
+            else:
+                parts.extend([e.qids.array() for k, e in if_lacks.items() if k not in keys])
+        for entry in self.other:
+            if entry.check(doc, keys):
+                parts.append(entry.qids.array())
 
 
 def _is_phrase(value: str) -> bool:
@@ -142,12 +252,19 @@ class Percolator:
     def __init__(self, doc_freq: Mapping[str, float] | None = None) -> None:
         self._doc_freq = doc_freq
         self._index: dict[str, dict[str | None, _Group]] = {}  # anchor -> second key -> group
-        self._direct: dict[str, set[QueryId]] = {}  # single-key conjunctions: no check needed
+        self._direct: dict[str, _Ids] = {}  # single-key conjunctions: no check needed
+        # the keys of both tables again, as sets: set & set walks the smaller one in C
+        self._direct_keys: set[str] = set()
+        self._anchor_keys: set[str] = set()
         self._always = _Group(None, None)  # conjunctions with no positive term
-        self._whole: dict[QueryId, tuple[Node, bool, tuple[str, ...] | None]] = {}  # DNF too large
-        self._whole_by_key: dict[str, set[QueryId]] = {}
-        self._whole_always: set[QueryId] = set()
+        self._whole: dict[int, tuple[Node, bool, tuple[str, ...] | None]] = {}  # by slot; DNF too large
+        self._whole_by_key: dict[str, set[int]] = {}
+        self._whole_always: set[int] = set()
         self._refs: dict[QueryId, tuple[object, ...]] = {}
+        self._slot: dict[QueryId, int] = {}
+        self._qid_of: list[QueryId | None] = []  # slot -> query id; None: free
+        self._free: list[int] = []
+        self._int_ids: Slots | None = None  # slot -> int query id (-1 free), built on demand
 
     def cost(self, key: str) -> float:
         """Estimated share of articles with ``key``; keys never seen in ``doc_freq`` count as rare."""
@@ -167,24 +284,35 @@ class Percolator:
         if query_id in self._refs:
             self.remove(query_id)
         conjs = to_dnf(ast, mentions)
+        slot = self._free.pop() if self._free else len(self._qid_of)
+        if slot == len(self._qid_of):
+            self._qid_of.append(query_id)
+        else:
+            self._qid_of[slot] = query_id
+        self._slot[query_id] = slot
+        self._int_ids = None
         if conjs is None:
             keys = required_keys(ast, mentions, self.cost)
-            self._whole[query_id] = (ast, mentions, tuple(keys) if keys is not None else None)
+            self._whole[slot] = (ast, mentions, tuple(keys) if keys is not None else None)
             if keys is None:
-                self._whole_always.add(query_id)
+                self._whole_always.add(slot)
             for k in keys or ():
-                self._whole_by_key.setdefault(k, set()).add(query_id)
+                self._whole_by_key.setdefault(k, set()).add(slot)
             self._refs[query_id] = (_WHOLE,)
         else:
-            self._refs[query_id] = tuple(self._add_conj(query_id, conj) for conj in conjs)
+            self._refs[query_id] = tuple(self._add_conj(slot, conj) for conj in conjs)
 
-    def _add_conj(self, query_id: QueryId, conj: Conj) -> object:
+    def _add_conj(self, slot: int, conj: Conj) -> object:
         pos, neg = conj
         if len(pos) == 1 and not neg:
             (lit,) = pos
             if lit.kind == "k":
                 direct_key = sys.intern(lit.value)
-                self._direct.setdefault(direct_key, set()).add(query_id)
+                ids = self._direct.get(direct_key)
+                if ids is None:
+                    ids = self._direct[direct_key] = _Ids()
+                    self._direct_keys.add(direct_key)
+                ids.add(slot)
                 return direct_key
         group: _Group
         if not pos:
@@ -195,13 +323,14 @@ class Percolator:
             anchor = sys.intern(candidates[0])
             second = sys.intern(candidates[1]) if len(candidates) > 1 else None
             groups = self._index.setdefault(anchor, {})
+            self._anchor_keys.add(anchor)
             found_group = groups.get(second)
             if found_group is None:
                 found_group = groups[second] = _Group(anchor, second)
             group = found_group
         found = {group.anchor, group.second}
         if not neg and all(lit.kind == "k" and lit.value in found for lit in pos):
-            group.sure.add(query_id)
+            group.sure.add(slot)
             return group
         key: Key = (
             frozenset(sys.intern(lit.value) for lit in pos),
@@ -209,80 +338,133 @@ class Percolator:
         )
         entry = group.checked.get(key)
         if entry is None:
-            entry = group.checked[key] = _Entry(key, group, {k for k in found if k})
-        entry.qids.add(query_id)
+            entry = _Entry(key, group, {k for k in found if k})
+            group.file(entry)
+        entry.qids.add(slot)
+        group._lacks_all = None
         return entry
 
     def remove(self, query_id: QueryId) -> None:
+        slot = self._slot.pop(query_id, None)
+        if slot is None:
+            return
+        self._qid_of[slot] = None
+        self._free.append(slot)
+        self._int_ids = None
         for ref in self._refs.pop(query_id, ()):
             if isinstance(ref, str):
-                _discard(self._direct, ref, query_id)
+                ids = self._direct[ref]
+                ids.discard(slot)
+                if not ids:
+                    del self._direct[ref]
+                    self._direct_keys.discard(ref)
                 continue
             if ref is _WHOLE:
-                _ast, _m, keys = self._whole.pop(query_id)
-                self._whole_always.discard(query_id)
+                _ast, _m, keys = self._whole.pop(slot)
+                self._whole_always.discard(slot)
                 for k in keys or ():
-                    _discard(self._whole_by_key, k, query_id)
+                    _discard(self._whole_by_key, k, slot)
                 continue
             if isinstance(ref, _Entry):
-                ref.qids.discard(query_id)
+                ref.qids.discard(slot)
                 group = ref.group
+                group._lacks_all = None
                 if not ref.qids:
-                    del group.checked[ref.key]
+                    group.unfile(ref)
             else:
                 assert isinstance(ref, _Group)
                 group = ref
-                group.sure.discard(query_id)
+                group.sure.discard(slot)
             if group.anchor is not None and not group.sure and not group.checked:
                 groups = self._index[group.anchor]
                 del groups[group.second]
                 if not groups:
                     del self._index[group.anchor]
+                    self._anchor_keys.discard(group.anchor)
 
     def match(self, doc: MatchDoc) -> set[QueryId]:
         """Ids of the stored queries that match ``doc``."""
-        keys = doc.keys
-        parts: list[set[QueryId]] = []  # matching id sets, merged once at the end
-        direct, index = self._direct, self._index
-        for k in keys:
-            ids = direct.get(k)
-            if ids:
-                parts.append(ids)
-            groups = index.get(k)
-            if groups:
-                if len(groups) > len(keys):
-                    seconds: list[str | None] = [s for s in keys if s in groups]
-                    if None in groups:
-                        seconds.append(None)
-                else:
-                    seconds = [s for s in groups if s is None or s in keys]
-                for s in seconds:
-                    group = groups[s]
-                    if group.sure:
-                        parts.append(group.sure)
-                    if group.checked:
-                        for entry in group.checked.values():
-                            if entry.check(doc, keys):
-                                parts.append(entry.qids)
+        qid_of = self._qid_of
+        return {qid_of[s] for s in self.match_slots(doc).tolist()}
+
+    def match_ids(self, doc: MatchDoc) -> npt.NDArray[np.int64]:
+        """Ids of the matching queries as an array, without a Python object per id; ids must be ints."""
+        return self._id_array()[self.match_slots(doc)]
+
+    def _id_array(self) -> npt.NDArray[np.int64]:
+        ids = self._int_ids
+        if ids is None:
+            ids = np.fromiter(
+                (-1 if q is None else q for q in self._qid_of), dtype=np.int64, count=len(self._qid_of)
+            )
+            self._int_ids = ids
+        return ids
+
+    def prepare(self) -> None:
+        """Freeze every id array now (after loading), so no match pays for it."""
+        for ids in self._direct.values():
+            ids.array()
+        for groups in self._index.values():
+            for group in groups.values():
+                group.sure.array()
+                for entry in group.checked.values():
+                    entry.qids.array()
+                group.lacks_all()
         for entry in self._always.checked.values():
-            if entry.check(doc, keys):
-                parts.append(entry.qids)
-        out: set[QueryId] = set()
-        if parts:
-            parts.sort(key=len, reverse=True)
-            out = set(parts[0])  # copying the largest set is much cheaper than adding its ids one by one
-            out.update(*parts[1:])
+            entry.qids.array()
+        self._always.lacks_all()
+        if all(isinstance(q, int) or q is None for q in self._qid_of):
+            self._id_array()
+
+    def match_slots(self, doc: MatchDoc) -> Slots:
+        """Sorted slots of the matching queries."""
+        keys = doc.keys
+        parts: list[Slots] = []  # matching slot arrays, merged once at the end
+        direct, index = self._direct, self._index
+        # Set intersections run in C; most of an article's keys are in neither table.
+        for k in keys & self._direct_keys:
+            ids = direct[k]
+            arr = ids._array
+            parts.append(arr if arr is not None else ids.array())
+        for k in keys & self._anchor_keys:
+            groups = index[k]
+            seconds: list[str | None] = list(keys.intersection(groups))  # walks the (small) dict
+            if None in groups:
+                seconds.append(None)
+            for s in seconds:
+                group = groups[s]
+                sure = group.sure
+                if sure.slots:
+                    arr = sure._array
+                    parts.append(arr if arr is not None else sure.array())
+                if group.checked:
+                    group.matching(doc, keys, parts)
+        if self._always.checked:
+            self._always.matching(doc, keys, parts)
         if self._whole:
             todo = set(self._whole_always)
             for k in keys:
-                ids = self._whole_by_key.get(k)
-                if ids:
-                    todo |= ids
-            for qid in todo - out:
-                ast, mentions, _keys = self._whole[qid]
-                if evaluate(ast, doc, mentions):
-                    out.add(qid)
-        return out
+                slots = self._whole_by_key.get(k)
+                if slots:
+                    todo |= slots
+            hits = [slot for slot in todo if evaluate(self._whole[slot][0], doc, self._whole[slot][1])]
+            if hits:
+                parts.append(np.array(sorted(hits), dtype=np.int64))
+        if not parts:
+            return _NO_SLOTS
+        if len(parts) == 1:
+            return parts[0]
+        merged = np.concatenate(parts)
+        if len(merged) <= len(self._qid_of) * _SORT_SHARE:
+            # sort and drop repeats (np.unique is far slower on these sizes)
+            merged.sort()
+            keep = np.empty(len(merged), dtype=np.bool_)
+            keep[0] = True
+            np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+            return merged[keep]
+        seen = np.zeros(len(self._qid_of), dtype=np.bool_)
+        seen[merged] = True
+        return np.flatnonzero(seen)
 
     def stats(self) -> dict[str, int]:
         return {
@@ -296,9 +478,9 @@ class Percolator:
         }
 
 
-def _discard(table: dict[str, set[QueryId]], key: str, query_id: QueryId) -> None:
+def _discard(table: dict[str, set[int]], key: str, slot: int) -> None:
     ids = table.get(key)
     if ids is not None:
-        ids.discard(query_id)
+        ids.discard(slot)
         if not ids:
             del table[key]

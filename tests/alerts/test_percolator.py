@@ -81,7 +81,10 @@ def test_percolator_equals_naive_evaluation(
     for qid, (ast, mentions) in stored.items():
         perc.add(qid, ast, mentions)
     for doc in doc_list:
-        assert perc.match(doc) == _naive(stored, doc)
+        expected = _naive(stored, doc)
+        assert perc.match(doc) == expected
+        ids = perc.match_ids(doc)  # what alerts.matching uses: one array, each id once
+        assert sorted(ids.tolist()) == sorted(expected)
 
 
 @settings(max_examples=60, deadline=None)
@@ -107,8 +110,10 @@ def test_percolator_remove_and_replace(
         perc.add(qid, *new)
         stored[qid] = new
     assert len(perc) == len(stored)
+    perc.prepare()
     for doc in doc_list:
         assert perc.match(doc) == _naive(stored, doc)
+        assert sorted(perc.match_ids(doc).tolist()) == sorted(_naive(stored, doc))
     for qid in list(stored):
         perc.remove(qid)
     assert perc.stats() == {k: 0 for k in perc.stats()}
@@ -146,3 +151,18 @@ def test_percolator_round_trip_text_is_stable() -> None:
 @given(queries)
 def test_query_to_text_parses_back_to_the_same_ast(ast: Node) -> None:
     assert parse_query(to_text(ast)) == ast
+
+
+def test_percolator_popular_key_merged_once_per_id() -> None:
+    # Thousands of queries under one key and overlapping OR lists: a large merge (bitmap path).
+    perc = Percolator()
+    for qid in range(3000):
+        perc.add(qid, parse_query("company:tesla" if qid % 3 else "tesla OR xiaomi OR ford"))
+    for qid in range(3000, 3100):
+        perc.add(qid, parse_query("company:byd NOT recall"))
+    doc = make_doc("Tesla and Xiaomi cut prices", [], "", about=["tesla", "byd"])
+    ids = perc.match_ids(doc).tolist()
+    assert sorted(ids) == list(range(3100)) and len(set(ids)) == len(ids)
+    perc.remove(5)
+    perc.add(5, parse_query("nothing"))
+    assert 5 not in perc.match(doc) and len(perc.match(doc)) == 3099
