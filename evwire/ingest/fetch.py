@@ -13,14 +13,13 @@ that text on the feed and goes on with the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import functools
 import ipaddress
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -113,28 +112,52 @@ class HostLimiter:
             global_limit=settings.feed_global_concurrency,
         )
 
-    @contextlib.asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        host = host.lower()
-        entry = self._hosts.get(host)
-        if entry is None:
-            entry = self._hosts[host] = _Host(asyncio.Semaphore(self.per_host))
-        async with entry.sem:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            start = max(now, entry.next_start)
-            entry.next_start = start + self.min_gap
-            if start > now:
-                await asyncio.sleep(start - now)
-            async with self._global:
-                yield
-        if len(self._hosts) > 10_000:
-            self._forget_idle()
+    def slot(self, host: str) -> _Slot:
+        """``async with limits.slot(host):`` around one request to ``host``."""
+        return _Slot(self, host.lower())
 
     def _forget_idle(self) -> None:
         now = asyncio.get_running_loop().time()
         for host in [h for h, e in self._hosts.items() if e.next_start < now and not e.sem.locked()]:
             del self._hosts[host]
+
+
+class _Slot:
+    """The per-host and global slots of one request (a class, not an async generator: this runs for
+    every poll, and the generator machinery cost more than the limiting itself)."""
+
+    __slots__ = ("_limiter", "_host", "_entry")
+
+    def __init__(self, limiter: HostLimiter, host: str) -> None:
+        self._limiter = limiter
+        self._host = host
+        self._entry: _Host | None = None
+
+    async def __aenter__(self) -> None:
+        limiter = self._limiter
+        entry = limiter._hosts.get(self._host)
+        if entry is None:
+            entry = limiter._hosts[self._host] = _Host(asyncio.Semaphore(limiter.per_host))
+        await entry.sem.acquire()
+        try:
+            now = asyncio.get_running_loop().time()
+            start = max(now, entry.next_start)
+            entry.next_start = start + limiter.min_gap
+            if start > now:
+                await asyncio.sleep(start - now)
+            await limiter._global.acquire()
+        except BaseException:
+            entry.sem.release()
+            raise
+        self._entry = entry
+
+    async def __aexit__(self, *exc: object) -> None:
+        limiter, entry = self._limiter, self._entry
+        assert entry is not None
+        limiter._global.release()
+        entry.sem.release()
+        if len(limiter._hosts) > 10_000:
+            limiter._forget_idle()
 
 
 # ---------------------------------------------------------------- client with a guarded network backend
