@@ -206,3 +206,17 @@ def test_subscriber_target_service_urls_accepted_without_a_lookup(svc: Services)
             add_target(s, url, subscriber_id=sid, now=T0)
         with pytest.raises(SubscriptionError, match="no channel"):
             add_target(s, "ntfy://other-topic", subscriber_id=sid, channel="xiaomi", now=T0)
+
+
+def test_subscriber_targets_same_rows_when_read_all_at_once(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past _BY_ID_LIMIT matched subscribers, own targets are read in one pass, not by id.
+    from evwire.alerts import matching
+
+    monkeypatch.setattr(matching, "_BY_ID_LIMIT", 0)
+    sids = [reader(svc, f"r{i}@example.org", ["xiaomi"]) for i in range(3)]
+    other = reader(svc, "nio@example.org", ["nio"])
+    tids = [own_target(svc, sid, f"ntfy://evwire-{sid}") for sid in [*sids, other]]
+    post(svc, sample())
+    assert sorted(r.target_id for r in outbox(svc) if r.target_id) == tids[:3]
