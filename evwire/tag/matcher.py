@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from operator import itemgetter
 
 import ahocorasick_rs
 
@@ -107,11 +108,14 @@ def _entry(form: str, slug: str, kind: str, weak: str | None, person: str | None
     )
 
 
-# Every ASCII byte that is not a letter or digit becomes a space; bytes >= 0x80 (pieces of non-ASCII
-# characters) are left for normalise() to blank per character.
-_SEP_TABLE = bytes(b if b >= 0x80 or chr(b).isalnum() else 0x20 for b in range(256))
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+# ASCII upper case -> lower case, every other ASCII byte that is not a letter or digit -> space; bytes
+# >= 0x80 (pieces of non-ASCII characters) are left for prepare() to handle per character.
+_LOWER_SEP = bytes(
+    b if b >= 0x80 else (ord(chr(b).lower()) if chr(b).isalnum() else 0x20) for b in range(256)
+)
+_ASCII = bytes(range(128))
 _SPACE = 0x20
+_start = itemgetter(1)
 
 
 def lower_aligned(text: str) -> str:
@@ -122,25 +126,34 @@ def lower_aligned(text: str) -> str:
     return low
 
 
-def normalise(low: str) -> bytes:
-    """The UTF-8 bytes of a lower-cased text with every character that is not a letter or digit blanked
-    to spaces (byte for byte, so byte offsets stay those of ``low.encode()``), plus one space each side.
+def prepare(text: str) -> tuple[bytes, bytes | None, str]:
+    """(data, raw, others): what the automaton scans.
 
-    A word boundary is then simply a space byte. Patterns start with one, so a name never matches inside
-    a word ("han" in "change") and such hits never leave the automaton."""
-    data = low.encode().translate(_SEP_TABLE)
-    if not low.isascii():
-        for ch in set(_NON_ASCII_RE.findall(low)):
-            if not ch.isalnum():  # curly quotes, dashes, CJK punctuation, no-break spaces ...
-                b = ch.encode()
-                data = data.replace(b, b" " * len(b))
-    return b" " + data + b" "
+    ``data`` is the lower-cased UTF-8 text with every character that is not a letter or digit blanked to
+    spaces, byte for byte, plus one space each side. A word boundary is then simply a space byte;
+    patterns start with one, so a name never matches inside a word ("han" in "change") and such hits
+    never leave the automaton. ``raw`` (None for ASCII text, where byte offsets are character offsets)
+    is the lower-cased UTF-8 that byte offsets of ``data`` (minus the pad) point into; ``others`` the
+    text's distinct non-ASCII characters."""
+    if text.isascii():
+        return b" " + text.encode().translate(_LOWER_SEP) + b" ", None, ""
+    raw = text.encode()
+    others = "".join(set(raw.translate(None, _ASCII).decode()))
+    if others != others.lower():  # non-ASCII capitals: full Unicode lower case (rare, slower)
+        raw = lower_aligned(text).encode()
+        others = "".join(set(raw.translate(None, _ASCII).decode()))
+    data = raw.translate(_LOWER_SEP)
+    for ch in others:
+        if not ch.isalnum():  # curly quotes, dashes, CJK punctuation, no-break spaces ...
+            b = ch.encode()
+            data = data.replace(b, b" " * len(b))
+    return b" " + data + b" ", raw, others
 
 
 def form_pattern(form: str) -> tuple[bytes, bool]:
     """(pattern, spaced) for a catalog form: its normalised bytes without punctuation at either end,
     with a leading space unless it contains CJK characters (those need no word boundary)."""
-    core = normalise(lower_aligned(form)).strip(b" ")
+    core = prepare(form)[0].strip(b" ")
     if CJK_RE.search(form) or not core:
         return core, False
     return b" " + core, True
@@ -158,10 +171,12 @@ class _AhoCorasickBackend:
     overlapping = False
 
     def __init__(self, spaced: list[bytes], cjk: list[bytes]) -> None:
-        impl = ahocorasick_rs.Implementation.ContiguousNFA  # measured fastest at ~1/2 the DFA's memory
+        # The DFA scans in about 3/4 of the contiguous NFA's instructions, at about twice its memory
+        # (measured, docs/decisions/0002-matcher.md); the rarely used overlapping one stays an NFA.
+        dfa, nfa = ahocorasick_rs.Implementation.DFA, ahocorasick_rs.Implementation.ContiguousNFA
         ll = ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
-        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced, matchkind=ll, implementation=impl)
-        self.ac_all = ahocorasick_rs.BytesAhoCorasick(spaced, implementation=impl)
+        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced, matchkind=ll, implementation=dfa)
+        self.ac_all = ahocorasick_rs.BytesAhoCorasick(spaced, implementation=nfa)
         self.ac_cjk = ahocorasick_rs.BytesAhoCorasick(cjk, matchkind=ll) if cjk else None
         self.n_spaced = len(spaced)
         # Forms with a shorter form inside that ends at a word boundary ("ford motor" > "ford"): only
@@ -173,7 +188,7 @@ class _AhoCorasickBackend:
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         """Raw hits, before any rule (for the benchmark)."""
-        return self.ac.find_matches_as_indexes(normalise(lower_aligned(text)))
+        return self.ac.find_matches_as_indexes(prepare(text)[0])
 
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         return self.ac.find_matches_as_indexes(data)
@@ -216,7 +231,7 @@ class _HyperscanBackend:
         self._local = threading.local()  # hyperscan scratch space is per thread
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
-        return self.find(normalise(lower_aligned(text)))
+        return self.find(prepare(text)[0])
 
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         scratch = getattr(self._local, "scratch", None)
@@ -284,15 +299,14 @@ class Matcher:
 
     def _candidates(self, text: str) -> list[tuple[int, int, int]]:
         """Hits that pass their word boundaries and case rule, longest first on overlaps."""
-        low = lower_aligned(text)
-        data = normalise(low)
+        data, raw, others = prepare(text)
         backend = self.backend
         cap, nocap, inner = self._form_cap, self._form_nocap, self._inner
         out: list[tuple[int, int, int]] = []
-        if low.isascii() and not backend.overlapping:
+        resort = backend.overlapping
+        if raw is None and not resort:
             # The common case, kept tight: byte offsets are character offsets; a spaced hit at (s, e)
             # in the padded data is the name at text[s : e - 1], followed by a boundary if data[e] is one.
-            resort = False
             for f, s, e in backend.find(data):
                 if data[e] == _SPACE:
                     idx = cap[f] if text[s].isupper() else nocap[f]
@@ -305,7 +319,7 @@ class Matcher:
                             out.append((idx, s2, e2 - 1))
                             resort = True
             return _longest(out, self.entries) if resort else out
-        # Byte offsets into low.encode(): a spaced hit (s, e) is bytes [s, e - 1), a CJK one [s - 1, e - 1).
+        # Byte offsets into raw: a spaced hit (s, e) is bytes [s, e - 1), a CJK one [s - 1, e - 1).
         spans: list[tuple[int, int, int]] = []
         n_spaced = self._n_spaced
         for f, s, e in backend.find(data):
@@ -315,17 +329,27 @@ class Matcher:
                 spans.append((f, s, e - 1))
             elif inner[f]:
                 spans.extend((f2, s2, e2 - 1) for f2, s2, e2 in backend.inside(data, s, e))
-        spans.extend((f, s - 1, e - 1) for f, s, e in backend.find_cjk(data))
-        spans.sort(key=lambda h: h[1])
-        raw = low.encode()
-        pos_b = pos_c = 0
-        for f, bs, be in spans:
-            pos_c += len(raw[pos_b:bs].decode())
-            pos_b = bs
-            idx = cap[f] if text[pos_c].isupper() else nocap[f]
-            if idx >= 0:
-                out.append((idx, pos_c, pos_c + len(raw[bs:be].decode())))
-        return _longest(out, self.entries)
+                resort = True
+        if CJK_RE.search(others):
+            cjk = backend.find_cjk(data)
+            if cjk:
+                spans.extend((f, s - 1, e - 1) for f, s, e in cjk)
+                resort = True
+        if resort:
+            spans.sort(key=_start)
+        if raw is None:
+            out = [
+                (idx, s, e) for f, s, e in spans if (idx := cap[f] if text[s].isupper() else nocap[f]) >= 0
+            ]
+        else:
+            pos_b = pos_c = 0
+            for f, bs, be in spans:
+                pos_c += len(raw[pos_b:bs].decode())
+                pos_b = bs
+                idx = cap[f] if text[pos_c].isupper() else nocap[f]
+                if idx >= 0:
+                    out.append((idx, pos_c, pos_c + len(raw[bs:be].decode())))
+        return _longest(out, self.entries) if resort else out
 
     def _apply_rules(
         self, text: str, kept: list[tuple[int, int, int]], support: frozenset[str]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from evwire.tag import salience
@@ -16,6 +17,7 @@ from evwire.tag.matcher import Matcher
 from evwire.tag.tickers import TickerHit, TickerIndex
 from evwire.tag.types import CompanyTag, FactTag, Match, PersonTag, Tagging, TagInput, TickerTag
 
+_first = itemgetter(0)
 SEP = "\n\n"  # between title, bullets, caption and body: a paragraph break, so no name spans two parts
 
 
@@ -73,15 +75,23 @@ class Tagger:
         support = frozenset(t.company for t in ticks if t.company)
         return self.matcher.hits(text, support), ticks
 
+    def spans(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Every counted company mention in ``text`` as (start, end, slug, kind) tuples, in order: names,
+        aliases, people, products and linked tickers. What ``find`` returns, without building objects."""
+        ticks = self.tickers.find(text)
+        slug, kind = self.matcher._slug, self.matcher._kind
+        if not ticks:
+            return [(s, e, slug[i], kind[i]) for i, s, e in self.matcher.hits(text)]
+        support = frozenset(t.company for t in ticks if t.company)
+        out = [(s, e, slug[i], kind[i]) for i, s, e in self.matcher.hits(text, support)]
+        out += [(t.start, t.end, t.company, "ticker") for t in ticks if t.company]
+        out.sort(key=_first)
+        return out
+
     def find(self, text: str) -> list[Match]:
         """Every counted company mention in ``text`` (names, aliases, people, products and linked
         tickers) with character offsets, in order."""
-        ticks = self.tickers.find(text)
-        matches = self.matcher.find(text, frozenset(t.company for t in ticks if t.company))
-        matches += [
-            Match(t.start, t.end, t.company, "ticker", text[t.start : t.end]) for t in ticks if t.company
-        ]
-        return sorted(matches, key=lambda m: m.start)
+        return [Match(s, e, slug, kind, text[s:e]) for s, e, slug, kind in self.spans(text)]  # type: ignore[arg-type]
 
     def features(
         self, doc: TagInput
