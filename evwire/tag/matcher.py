@@ -116,6 +116,8 @@ _LOWER_SEP = bytes(
 _ASCII = bytes(range(128))
 _SPACE = 0x20
 _start = itemgetter(1)
+# A token right before a bare brand that makes it a surname: a given name or title, with or without a dot.
+_GIVEN_TOKENS = GIVEN_NAMES | {g + "." for g in GIVEN_NAMES} | {g + ".." for g in GIVEN_NAMES}
 
 
 def lower_aligned(text: str) -> str:
@@ -170,21 +172,23 @@ class _AhoCorasickBackend:
     name = "ahocorasick_rs"
     overlapping = False
 
-    def __init__(self, spaced: list[bytes], cjk: list[bytes]) -> None:
+    def __init__(self, spaced: list[bytes], cjk: list[bytes], mixed: list[bytes]) -> None:
         # The DFA scans in about 3/4 of the contiguous NFA's instructions, at about twice its memory
         # (measured, docs/decisions/0002-matcher.md); the rarely used overlapping one stays an NFA.
         dfa, nfa = ahocorasick_rs.Implementation.DFA, ahocorasick_rs.Implementation.ContiguousNFA
         ll = ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
-        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced, matchkind=ll, implementation=dfa)
+        # Forms that start with a CJK character cannot overlap a spaced form, so they share its scan;
+        # mixed ones ("smart精灵") would lose to the spaced " smart" that starts one byte earlier.
+        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced + cjk, matchkind=ll, implementation=dfa)
         self.ac_all = ahocorasick_rs.BytesAhoCorasick(spaced, implementation=nfa)
-        self.ac_cjk = ahocorasick_rs.BytesAhoCorasick(cjk, matchkind=ll) if cjk else None
-        self.n_spaced = len(spaced)
+        self.ac_mixed = ahocorasick_rs.BytesAhoCorasick(mixed, matchkind=ll) if mixed else None
+        self.n_before_mixed = len(spaced) + len(cjk)
         # Forms with a shorter form inside that ends at a word boundary ("ford motor" > "ford"): only
         # these need a second look when they fail their trailing boundary ("Ford Motorsport").
         self.has_inner = [
             any(e < len(p) and p[e] == _SPACE for _f, _s, e in self.ac_all.find_matches_as_indexes(p, True))
             for p in spaced
-        ]
+        ] + [False] * len(cjk)
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         """Raw hits, before any rule (for the benchmark)."""
@@ -193,11 +197,11 @@ class _AhoCorasickBackend:
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         return self.ac.find_matches_as_indexes(data)
 
-    def find_cjk(self, data: bytes) -> list[tuple[int, int, int]]:
-        if self.ac_cjk is None:
+    def find_mixed(self, data: bytes) -> list[tuple[int, int, int]]:
+        if self.ac_mixed is None:
             return []
-        n = self.n_spaced
-        return [(n + f, s, e) for f, s, e in self.ac_cjk.find_matches_as_indexes(data)]
+        n = self.n_before_mixed
+        return [(n + f, s, e) for f, s, e in self.ac_mixed.find_matches_as_indexes(data)]
 
     def inside(self, data: bytes, s: int, e: int) -> list[tuple[int, int, int]]:
         """Shorter spaced hits inside a longest hit that failed its trailing boundary, that end at a
@@ -215,10 +219,10 @@ class _HyperscanBackend:
     name = "hyperscan"
     overlapping = True
 
-    def __init__(self, spaced: list[bytes], cjk: list[bytes]) -> None:
+    def __init__(self, spaced: list[bytes], cjk: list[bytes], mixed: list[bytes]) -> None:
         import hyperscan  # optional: only the benchmark uses this backend
 
-        patterns = spaced + cjk
+        patterns = spaced + cjk + mixed
         self.hs = hyperscan
         self.lengths = [len(p) for p in patterns]
         self.has_inner = [False] * len(patterns)
@@ -243,7 +247,7 @@ class _HyperscanBackend:
         lengths = self.lengths
         return [(i, e - lengths[i], e) for i, e in hits]
 
-    def find_cjk(self, data: bytes) -> list[tuple[int, int, int]]:
+    def find_mixed(self, data: bytes) -> list[tuple[int, int, int]]:
         return []  # find() already reported them
 
     def inside(self, data: bytes, s: int, e: int) -> list[tuple[int, int, int]]:
@@ -260,9 +264,11 @@ class Matcher:
             pattern, spaced = form_pattern(e.text)
             if pattern:
                 by_pattern.setdefault((spaced, pattern), []).append(idx)
-        keys = sorted(by_pattern, key=lambda k: not k[0])  # spaced forms first, then CJK ones
+        # Spaced forms first, then those starting with a CJK character, then mixed ones ("smart精灵").
+        keys = sorted(by_pattern, key=lambda k: 0 if k[0] else 1 if CJK_RE.match(k[1].decode()) else 2)
         self.patterns = [p for _sp, p in keys]
         n_spaced = sum(1 for sp, _p in keys if sp)
+        n_cjk = n_spaced + sum(1 for sp, p in keys if not sp and CJK_RE.match(p.decode()))
         # Strongest meaning first when two companies share a form.
         self.form_entries = [
             tuple(sorted(by_pattern[k], key=lambda i: KIND_RANK[self.entries[i].kind])) for k in keys
@@ -281,7 +287,7 @@ class Matcher:
             backend = "ahocorasick_rs"
         cls = _HyperscanBackend if backend == "hyperscan" else _AhoCorasickBackend
         self.backend: _AhoCorasickBackend | _HyperscanBackend = cls(
-            self.patterns[:n_spaced], self.patterns[n_spaced:]
+            self.patterns[:n_spaced], self.patterns[n_spaced:n_cjk], self.patterns[n_cjk:]
         )
         self._inner = self.backend.has_inner
         self._n_spaced = n_spaced
@@ -331,9 +337,9 @@ class Matcher:
                 spans.extend((f2, s2, e2 - 1) for f2, s2, e2 in backend.inside(data, s, e))
                 resort = True
         if CJK_RE.search(others):
-            cjk = backend.find_cjk(data)
-            if cjk:
-                spans.extend((f, s - 1, e - 1) for f, s, e in cjk)
+            mixed = backend.find_mixed(data)
+            if mixed:
+                spans.extend((f, s - 1, e - 1) for f, s, e in mixed)
                 resort = True
         if resort:
             spans.sort(key=_start)
@@ -361,9 +367,9 @@ class Matcher:
         for idx, s, _e in kept:
             if weak[idx]:
                 any_weak = True
-            elif bare_name[idx] and s > 1 and text[s - 1] == " ":
-                j = text.rfind(" ", max(0, s - 20), s - 1)
-                if text[j + 1 : s - 1].rstrip(".") in GIVEN_NAMES:
+            elif bare_name[idx] and text[s - 1] == " " and s > 1:
+                j = text.rfind(" ", s - 20 if s > 20 else 0, s - 1)
+                if text[j + 1 : s - 1] in _GIVEN_TOKENS:
                     person_words.add(fkey[idx])
         if not any_weak and not person_words:
             return kept
@@ -421,4 +427,14 @@ def _ev_context(text: str, start: int, end: int, sentence_only: bool) -> bool:
         window = text[end:stop].lower()
     else:
         window = text[max(0, start - CONTEXT_WINDOW) : end + CONTEXT_WINDOW].lower()
-    return any(w in EV_CONTEXT_WORDS for w in WORD_RE.findall(window))
+    if not window.isascii():
+        return any(w in EV_CONTEXT_WORDS for w in WORD_RE.findall(window))
+    # The words WORD_RE would find, by blanking everything but letters and hyphens (a few times faster).
+    words = window.translate(_WORD_CHARS).split()
+    if not EV_CONTEXT_WORDS.isdisjoint(words):
+        return True
+    # WORD_RE starts a word at a letter: "-car" is "car"
+    return "-" in window and any(w.lstrip("-") in EV_CONTEXT_WORDS for w in words)
+
+
+_WORD_CHARS = {i: " " for i in range(128) if not ("a" <= chr(i) <= "z" or chr(i) == "-")}

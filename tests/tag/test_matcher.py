@@ -106,3 +106,19 @@ def test_matcher_backends_agree(backend: str) -> None:
         (87, 90, "byd"),
         (91, 95, "byd"),
     ]
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "ahocorasick_rs"])
+def test_matcher_unicode_punctuation_is_a_boundary(backend: str) -> None:
+    from tests.tag.helpers import test_catalog
+
+    tagger = Tagger(test_catalog(), backend=backend)
+    text = "«Xiaomi»—“Ford’s” rival;\u00a0BYD…Fordham’s 小米汽车。Tesla\u3000NIO"
+    assert [(m.text, m.slug) for m in tagger.find(text)] == [
+        ("Xiaomi", "xiaomi"),
+        ("Ford", "ford"),
+        ("BYD", "byd"),
+        ("小米汽车", "xiaomi"),
+        ("Tesla", "tesla"),
+        ("NIO", "nio"),
+    ]
