@@ -224,8 +224,6 @@ class _Pipe(asyncio.Protocol):
         self.paused: asyncio.Future[None] | None = None
         self.transport = transport
         transport.set_protocol(self)
-        if self.buf or transport.is_closing():  # pragma: no cover - nothing arrives unasked
-            self.lost = True
 
     @property
     def is_connected(self) -> bool:
@@ -292,20 +290,24 @@ class _Pipe(asyncio.Protocol):
             self.close()
             raise _Lost(f"unexpected reply {self.replies[0]}")
         self.transport.write(data)  # type: ignore[attr-defined]
-        if self.paused is not None:
-            await self.paused
-        if len(self.replies) < n:
+        if len(self.replies) < n or self.paused is not None:
             self.want = n
-            self.waiter = self.loop.create_future()
-            timer = self.loop.call_later(timeout or self.timeout, self._time_out, self.waiter)
+            self.waiter = waiter = self.loop.create_future()
+            # The timer closes the connection, which also ends a wait for the server to read.
+            timer = self.loop.call_later(timeout or self.timeout, self._time_out, waiter)
             try:
-                await self.waiter
+                if self.paused is not None:
+                    await self.paused
+                if len(self.replies) < n:
+                    await waiter
             except _Lost as exc:
                 exc.replies = [self.replies.popleft() for _ in range(min(n, len(self.replies)))]
                 raise
             finally:
                 timer.cancel()
                 self.waiter = None
+                if waiter.done() and not waiter.cancelled():
+                    waiter.exception()  # retrieved, so asyncio does not log it
         return [self.replies.popleft() for _ in range(n)]
 
     def _time_out(self, waiter: asyncio.Future[None]) -> None:

@@ -20,6 +20,7 @@ from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.transport import (
     EmlTransport,
     Outcome,
+    SendResult,
     SmtpTransport,
     backoff,
     parse_smtp_url,
@@ -183,6 +184,35 @@ def test_transport_smtp_pipelines_the_envelope_when_offered() -> None:
     ]
     parsed = message_from_bytes(bodies[1][: -len(b".\r\n")], policy=policy.default)
     assert parsed["Message-ID"] == "<alert.1@news.example.org>" and parsed["To"] == "r1@example.com"
+
+
+def test_transport_smtp_server_that_stops_answering_is_temporary() -> None:
+    """A server that takes the envelope and then says nothing: the send gives up after the timeout
+    (once more on a fresh connection, as nothing was handed over) and can be retried later."""
+    sessions = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sessions
+        sessions += 1
+        writer.write(b"220 mute.test ESMTP\r\n")
+        await reader.readline()  # EHLO
+        writer.write(b"250-mute.test\r\n250 PIPELINING\r\n")
+        await reader.read(1)  # then silence until the client hangs up
+        await reader.read()
+        writer.close()
+
+    async def run() -> SendResult:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with (
+            server,
+            SmtpTransport.from_url(f"smtp://127.0.0.1:{port}?timeout=0.5", pool_size=1) as smtp,
+        ):
+            return await smtp.send(_mail("reader@example.com", 1))
+
+    result = asyncio.run(run())
+    assert result.outcome is Outcome.TEMPORARY and not result.maybe_delivered
+    assert "did not answer" in result.detail and sessions == 2
 
 
 def test_transport_parse_smtp_url() -> None:
