@@ -49,8 +49,8 @@ def test_repeat_view_is_a_hit_with_the_same_bytes_and_headers(client: TestClient
 def test_a_write_through_the_api_shows_on_the_very_next_view(client: TestClient) -> None:
     client.get("/channels/xiaomi")
     assert _cache(client.get("/channels/xiaomi")) == "hit"
-    art = post(client, title="Xiaomi opens a second EV factory in Beijing",
-               text="Xiaomi said on Monday its second factory for the SU7 and YU7 started production.")  # fmt: skip
+    text = "Xiaomi said on Monday its second factory for the SU7 and YU7 started production."
+    art = post(client, title="Xiaomi opens a second EV factory in Beijing", text=text)
     r = client.get("/channels/xiaomi")
     assert _cache(r) == "miss"
     assert "Xiaomi opens a second EV factory in Beijing" in r.text
@@ -64,21 +64,24 @@ def test_a_write_by_another_engine_is_seen(client: TestClient, settings: Setting
     other = Database(settings)  # another connection pool, as another worker would have
     try:
         with other.session() as session:
-            session.add(Article(title="Pony.ai starts robotaxi service in Luxembourg", body="Pony.ai said so.",
-                                content_hash="f" * 64, published_at=_now(), source_name="Test"))  # fmt: skip
+            title = "Pony.ai starts robotaxi service in Luxembourg"
+            session.add(
+                Article(title=title, body="Pony.ai said so.", content_hash="f" * 64, published_at=_now())
+            )
     finally:
         other.dispose()
     r = _until_changed(client, "/", "Pony.ai starts robotaxi service in Luxembourg")
     assert "Pony.ai starts robotaxi service in Luxembourg" in r.text
 
 
-def test_evwire_post_from_another_process_is_seen(client: TestClient, settings: Settings, tmp_path: Path) -> None:
+def test_evwire_post_from_another_process_is_seen(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
     client.get("/channels/ford")
     assert _cache(client.get("/channels/ford")) == "hit"
-    env = {**os.environ, "EVWIRE_DATA_DIR": str(settings.data_dir), "EVWIRE_DATABASE_URL": settings.db_url,
-           "EVWIRE_LOG_LEVEL": "WARNING"}  # fmt: skip
-    proc = subprocess.run([sys.executable, "-m", "evwire.cli.main", "post", "--no-alert", str(SAMPLE_ARTICLE)],
-                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {**os.environ, "EVWIRE_DATA_DIR": str(settings.data_dir), "EVWIRE_DATABASE_URL": settings.db_url}
+    cmd = [sys.executable, "-m", "evwire.cli.main", "post", "--no-alert", str(SAMPLE_ARTICLE)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     r = _until_changed(client, "/channels/ford", "Xiaomi")
     assert _cache(r) == "miss"
