@@ -67,15 +67,22 @@ class LinkSigner:
             "unsubscribe": timedelta(days=365),
             **(max_age or {}),
         }
+        # built once: a fan-out signs two links per mail, and a serializer costs more to make than to use
+        self._serializers = {p: URLSafeTimedSerializer(self._keys, salt=f"evwire.link.{p}") for p in PURPOSES}
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown link purpose {purpose!r}")
-        return URLSafeTimedSerializer(self._keys, salt=f"evwire.link.{purpose}")
+        return self._serializers[purpose]
 
-    def make(self, purpose: Purpose, subscriber_id: int, address: str) -> str:
-        payload = [int(subscriber_id), address_digest(address, self._keys[0])]
+    def make(self, purpose: Purpose, subscriber_id: int, address: str, digest: str | None = None) -> str:
+        """``digest``: ``address_digest(address, current key)`` when the caller has it already."""
+        payload = [int(subscriber_id), digest or address_digest(address, self._keys[0])]
         return str(self._serializer(purpose).dumps(payload))
+
+    def digest(self, address: str) -> str:
+        """The address digest links made now carry (for callers making several links per address)."""
+        return address_digest(address, self._keys[0])
 
     def read(self, purpose: Purpose, token: str, now: float | None = None) -> LinkClaim:
         """Check signature, purpose and age; raise LinkExpired / LinkInvalid.

@@ -44,8 +44,9 @@ class LinkMaker:
         return self.base + CONFIRM_PATH + self.signer.make("confirm", subscriber_id, email)
 
     def for_subscriber(self, subscriber_id: int, email: str) -> SubscriberLinks:
-        manage = self.signer.make("manage", subscriber_id, email)
-        unsub = self.signer.make("unsubscribe", subscriber_id, email)
+        digest = self.signer.digest(email)
+        manage = self.signer.make("manage", subscriber_id, email, digest)
+        unsub = self.signer.make("unsubscribe", subscriber_id, email, digest)
         mailto = f"mailto:{self.mailbox}?subject=unsubscribe%20{unsub}" if self.mailbox else None
         return SubscriberLinks(self.base + MANAGE_PATH + manage, self.base + UNSUBSCRIBE_PATH + unsub, mailto)
 
