@@ -1,14 +1,17 @@
 """One multi-pattern pass over the text for every catalog name, alias, person, product and surname.
 
-Why ahocorasick_rs (leftmost-longest, contiguous NFA): measured in docs/decisions/0002-matcher.md. Hyperscan
-scans raw bytes faster, but reports every overlapping hit through a Python callback; ahocorasick_rs returns
-the non-overlapping longest hits in one call, which is what the rules below want, so whole tagging is
-faster. The hyperscan backend stays selectable (``backend="hyperscan"``) for the benchmark.
+How (measured in docs/decisions/0002-matcher.md): the text is lower-cased and every character that is not
+a letter or digit is blanked to a space, byte for byte (one ``bytes.translate`` for ASCII text); every
+pattern starts with a space. So the automaton (ahocorasick_rs, leftmost-longest, DFA) only reports hits
+that start at a word boundary: "han" in "change" never reaches Python, and the trailing boundary is one
+byte comparison per hit. Names containing CJK characters carry no space (Chinese has no spaces). The
+hyperscan backend scans the same bytes and stays selectable (``backend="hyperscan"``) for the benchmark.
 
-The automaton only proposes candidates (caseless, overlapping). The rules below decide which count:
+The automaton only proposes caseless candidates. The rules below decide which count:
 
 * word boundaries: the characters around a hit must not be letters/digits ("Ford" not in "Fordham");
-  names containing CJK characters need no boundary (Chinese has no spaces).
+  an ASCII separator inside a form matches any other ("Mercedes-Benz" = "Mercedes Benz"); names
+  containing CJK characters need no boundary.
 * case: a catalog form written with a capital initial must appear with a capital initial ("nio" in running
   lower-case text, "42 tesla", "a lucid dream" do not count).
 * longest match wins on overlaps ("Xiaomi SU7 Ultra" is Xiaomi + SU7 Ultra, "Li Auto" beats "Li").
