@@ -2,7 +2,7 @@
 
 How (measured in docs/decisions/0002-matcher.md): the text is lower-cased and every character that is not
 a letter or digit is blanked to a space, byte for byte (one ``bytes.translate`` for ASCII text); every
-pattern starts with a space. So the automaton (ahocorasick_rs, leftmost-longest, DFA) only reports hits
+pattern starts with a space. So the automaton (ahocorasick_rs, leftmost-longest) only reports hits
 that start at a word boundary: "han" in "change" never reaches Python, and the trailing boundary is one
 byte comparison per hit. Names containing CJK characters carry no space (Chinese has no spaces). The
 hyperscan backend scans the same bytes and stays selectable (``backend="hyperscan"``) for the benchmark.
@@ -176,13 +176,13 @@ class _AhoCorasickBackend:
     overlapping = False
 
     def __init__(self, spaced: list[bytes], cjk: list[bytes], mixed: list[bytes]) -> None:
-        # The DFA scans in about 3/4 of the contiguous NFA's instructions, at about twice its memory
-        # (measured, docs/decisions/0002-matcher.md); the rarely used overlapping one stays an NFA.
-        dfa, nfa = ahocorasick_rs.Implementation.DFA, ahocorasick_rs.Implementation.ContiguousNFA
+        # The DFA runs fewer instructions but no faster in CPU time (cache misses) at about twice the
+        # memory, so contiguous NFAs (measured, docs/decisions/0002-matcher.md).
+        nfa = ahocorasick_rs.Implementation.ContiguousNFA
         ll = ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
         # Forms that start with a CJK character cannot overlap a spaced form, so they share its scan;
         # mixed ones ("smart精灵") would lose to the spaced " smart" that starts one byte earlier.
-        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced + cjk, matchkind=ll, implementation=dfa)
+        self.ac = ahocorasick_rs.BytesAhoCorasick(spaced + cjk, matchkind=ll, implementation=nfa)
         self.ac_all = ahocorasick_rs.BytesAhoCorasick(spaced, implementation=nfa)
         self.ac_mixed = ahocorasick_rs.BytesAhoCorasick(mixed, matchkind=ll) if mixed else None
         self.n_before_mixed = len(spaced) + len(cjk)
