@@ -11,9 +11,11 @@ import typer
 
 from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
 from evwire.errors import EvwireError
+from evwire.ingest.guard import AddressPolicy
 from evwire.store.subscriptions import (
     add_target,
     confirm,
+    get_subscriber_by_email,
     list_subscribers,
     list_targets,
     remove_target,
@@ -135,11 +137,27 @@ def target_add_command(
     url: Annotated[str, typer.Argument(help="Apprise URL: tgram://..., json://host/path, ntfy://topic ...")],
     channel: Annotated[str | None, typer.Option(help="Channel slug; all news if left out.")] = None,
     label: Annotated[str, typer.Option(help="A name for the list.")] = "",
+    subscriber: Annotated[
+        str | None,
+        typer.Option(help="A subscriber's email: the target gets what their mail gets (no --channel)."),
+    ] = None,
 ) -> None:
-    """Post every new article of a channel (or all news) to an Apprise URL, once each."""
-    with services(load_settings()) as svc, svc.db.session() as session:
-        target = add_target(session, url, channel=channel, label=label, now=_now())
-        out.print(f"target {target.id}: {channel or 'all news'}")
+    """Post every new article of a channel (or all news) to an Apprise URL, once each; or, with
+    --subscriber, a subscriber's own target (its host must pass the private-address guard)."""
+    settings = load_settings()
+    with services(settings) as svc, svc.db.session() as session:
+        if subscriber is None:
+            target = add_target(session, url, channel=channel, label=label, now=_now())
+            out.print(f"target {target.id}: {channel or 'all news'}")
+            return
+        sub = get_subscriber_by_email(session, subscriber)
+        if sub is None:
+            raise EvwireError(f"no subscriber {subscriber!r}; add them first (evwire subscribers add)")
+        policy = AddressPolicy.from_settings(settings)
+        target = add_target(
+            session, url, channel=channel, label=label, subscriber_id=sub.id, policy=policy, now=_now()
+        )
+        out.print(f"target {target.id}: alerts of subscriber {sub.id} ({sub.email})")
 
 
 @targets_app.command("list")

@@ -48,3 +48,30 @@ def test_subscribers_add_import_list_post_and_send_once(cli: Run, settings: Sett
     )
     assert r.exit_code == 0, r.output
     assert "sent 0," in cli("send", "--once").output
+
+
+def test_targets_add_for_a_subscriber_checks_the_address_and_gets_their_alerts(
+    cli: Run, settings: Settings
+) -> None:
+    import sqlalchemy as sa
+
+    from evwire.store.db import Database
+    from evwire.store.tables import OutboxRow
+
+    assert cli("subscribers", "add", "one@example.org", "--channel", "xiaomi", "--confirmed").exit_code == 0
+    r = cli("targets", "add", "json://127.0.0.1:9/hook", "--subscriber", "one@example.org")
+    assert r.exit_code == 1 and "127.0.0.1" in r.output  # loopback refused: private feeds not allowed here
+    r = cli("targets", "add", "tgram://123456:ABCDEF/987654", "--subscriber", "nobody@example.org")
+    assert r.exit_code == 1 and "no subscriber" in r.output
+    r = cli("targets", "add", "tgram://123456:ABCDEF/987654", "--subscriber", "one@example.org")
+    assert r.exit_code == 0, r.output
+    assert "alerts of subscriber" in r.output
+    assert cli("post", str(SAMPLE_ARTICLE)).exit_code == 0
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            rows = session.execute(sa.select(OutboxRow.subscriber_id, OutboxRow.target_id)).all()
+    finally:
+        db.dispose()
+    assert len([r for r in rows if r.subscriber_id]) == 1  # the mail
+    assert len([r for r in rows if r.target_id]) == 1  # and the subscriber's own Telegram target
