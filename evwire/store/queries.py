@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from evwire.store.figures import article_figure_companies
 from evwire.store.stories import SourceRef, also_reported, story_lead_clause
 from evwire.store.tables import (
     Article,
@@ -105,6 +106,7 @@ class ArticleView:
     updated_at: datetime
     tickers: list[TickerRef] = field(default_factory=list)
     people: list[PersonRef] = field(default_factory=list)
+    figure_companies: list[str] = field(default_factory=list)  # slugs it gave figures for, most first
 
 
 @dataclass(frozen=True)
@@ -437,6 +439,7 @@ def article_view(session: Session, article_id: int) -> ArticleView | None:
         updated_at=as_utc(art.updated_at),
         tickers=list(dict.fromkeys(tickers)),
         people=list(dict.fromkeys(people)),
+        figure_companies=article_figure_companies(session, article_id),
     )
 
 

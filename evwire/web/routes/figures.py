@@ -132,11 +132,15 @@ def figure_panel(request: Request, slug: str) -> Panel | None:
         return None
 
 
-def article_figure_panel(request: Request, article_id: int) -> Panel | None:
-    """The charts block of a delivery article (one whose text gave figures): its company's chart."""
+def article_figure_panel(request: Request, article_id: int, slugs: list[str] | None = None) -> Panel | None:
+    """The charts block of a delivery article (one whose text gave figures): its company's chart.
+    ``slugs``: the article's figure companies when the page has them already (most articles have
+    none, and then no savepoint or query is spent here)."""
+    if slugs is not None and not slugs:
+        return None
     try:
         with _panel_session(request) as session:
-            slugs = article_figure_companies(session, article_id)
+            slugs = slugs or article_figure_companies(session, article_id)
             if not slugs:
                 return None
             charts = company_charts(session, slugs[0])
