@@ -589,6 +589,24 @@ def list_targets(session: Session) -> list[tuple[AlertTarget, str | None]]:
     return list(rows)
 
 
+def subscriber_targets(session: Session, subscriber_id: int) -> list[AlertTarget]:
+    """A subscriber's own targets, oldest first."""
+    return list(
+        session.scalars(
+            select(AlertTarget).where(AlertTarget.subscriber_id == subscriber_id).order_by(AlertTarget.id)
+        )
+    )
+
+
+def remove_subscriber_target(session: Session, subscriber_id: int, target_id: int) -> None:
+    """Remove one of this subscriber's own targets (never another's: the id comes from a form)."""
+    target = session.get(AlertTarget, target_id)
+    if target is None or target.subscriber_id != subscriber_id:
+        raise NotFoundError(f"you have no target {target_id}")
+    session.delete(target)
+    session.flush()
+
+
 def remove_target(session: Session, target_id: int) -> None:
     target = session.get(AlertTarget, target_id)
     if target is None:

@@ -400,3 +400,46 @@ def test_subscribe_answers_are_identical_for_new_pending_and_confirmed(
     assert [c.slug for c in view.channels] == ["xiaomi"] and view.queries == ()
     # a pending address keeps today's behaviour: the channels wait for its confirmation
     assert {c.slug for c in subscriber(client, "pend@example.org").channels} == {"xiaomi", "ford", "byd"}
+
+
+def test_manage_page_adds_and_removes_own_targets_with_the_address_guard(
+    client: TestClient, settings: Settings
+) -> None:
+    import sqlalchemy as sa
+
+    from evwire.store.subscriptions import confirm
+    from evwire.store.tables import OutboxRow
+
+    assert subscribe_form(client, "owner@example.org").status_code == 200
+    sid = subscriber(client, "owner@example.org").id
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        confirm(session, sid, now=utcnow())
+    manage = f"/manage?token={token_for(settings, 'manage', sid, 'owner@example.org')}"
+    page = client.get(manage)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert "Also post my alerts to" in page.text
+
+    refused = client.post(
+        manage, data={"csrf": csrf, "action": "add_target", "target_url": "json://127.0.0.1:9/x"}
+    )
+    assert refused.status_code == 400 and "127.0.0.1" in refused.text  # loopback: the guard says no
+    assert (
+        client.post(manage, data={"action": "add_target", "target_url": "tgram://1:A/2"}).status_code == 403
+    )
+    added = client.post(
+        manage, data={"csrf": csrf, "action": "add_target", "target_url": "tgram://123:ABC/456"}
+    )
+    assert added.status_code == 200 and "Target added" in added.text and "tgram://…" in added.text
+    assert "123:ABC" not in added.text  # the URL's token is not shown back
+
+    assert client.post("/api/articles", json=sample_payload(), headers=ADMIN).status_code == 201
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        rows = session.execute(sa.select(OutboxRow.subscriber_id, OutboxRow.target_id)).all()
+    assert sum(1 for r in rows if r.subscriber_id == sid) == 1
+    assert sum(1 for r in rows if r.target_id) == 1  # the same alert, to the subscriber's own target
+
+    tid = re.search(r'name="target_id" value="(\d+)"', added.text).group(1)  # type: ignore[union-attr]
+    removed = client.post(manage, data={"csrf": csrf, "action": "remove_target", "target_id": tid})
+    assert removed.status_code == 200 and "Target removed" in removed.text and "tgram://…" not in removed.text
+    other = client.post(manage, data={"csrf": csrf, "action": "remove_target", "target_id": "999999"})
+    assert other.status_code == 400

@@ -20,12 +20,16 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from evwire.errors import EvwireError
+from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import utcnow
 from evwire.settings import Settings
 from evwire.store.subscriptions import (
     MAX_KEYWORD_ALERTS,
     QueryInputError,
+    add_target,
+    remove_subscriber_target,
     requested_additions,
+    subscriber_targets,
     subscriber_view,
     unsubscribe_all,
     update_preferences,
@@ -73,6 +77,11 @@ def _context(settings: Settings, session: Session, subscriber: Subscriber, token
         "digest_hour": view.digest_hour,
         "include_mentions": view.include_mentions,
         "timezones": timezones(),
+        "targets": [
+            (t.id, t.url.split("://", 1)[0] + "://…", t.active)
+            for t in subscriber_targets(session, subscriber.id)
+        ],
+        "target_url": "",
         "errors": [],
         "msg": None,
     }
@@ -145,12 +154,18 @@ def manage_save(
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
     digest_hour: Annotated[int, Form(ge=0, le=23)] = 8,
     include_mentions: Annotated[bool, Form()] = False,
+    target_url: Annotated[str, Form(max_length=2000)] = "",
+    target_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     subscriber = link_subscriber(settings, session, "manage", token)
     check_form(request, settings, _scope(subscriber), csrf)
     if action == "unsubscribe":
         unsubscribe_all(session, subscriber.id, now=utcnow())
         return render(request, "unsubscribe.html", {"done": True, "email": subscriber.email})
+    if action in ("add_target", "remove_target"):
+        return _change_target(
+            request, settings, session, subscriber, token or "", action, target_url, target_id
+        )
     if action != "save":
         raise HTTPException(400, f"unknown action {action!r}")
     slugs = list(dict.fromkeys([*(channels or []), *(s for s in SLUG_SPLIT.split(add_channels) if s)]))
@@ -181,6 +196,35 @@ def manage_save(
         return render(request, "manage.html", context, status_code=400)
     context = _context(settings, session, subscriber, token or "")
     context["msg"] = "Saved."
+    return render(request, "manage.html", context)
+
+
+def _change_target(
+    request: Request,
+    settings: Settings,
+    session: Session,
+    subscriber: Subscriber,
+    token: str,
+    action: str,
+    url: str,
+    target_id: int | None,
+) -> Response:
+    """Add or remove one of the subscriber's own Apprise targets (Telegram, Slack, Discord, ntfy, a JSON
+    webhook): it gets what their mail gets. Its host must pass the private-address guard."""
+    try:
+        if action == "add_target":
+            policy = AddressPolicy.from_settings(settings)
+            add_target(session, url, subscriber_id=subscriber.id, policy=policy, now=utcnow())
+            msg = "Target added: new alerts are posted there too."
+        else:
+            remove_subscriber_target(session, subscriber.id, target_id or 0)
+            msg = "Target removed."
+    except EvwireError as exc:
+        context = _context(settings, session, subscriber, token)
+        context.update(errors=[str(exc)], target_url=url)
+        return render(request, "manage.html", context, status_code=400)
+    context = _context(settings, session, subscriber, token)
+    context["msg"] = msg
     return render(request, "manage.html", context)
 
 
