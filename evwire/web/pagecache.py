@@ -98,6 +98,11 @@ class ContentVersion:
             ("checkin", self._note_checkin),
         ]
 
+    @property
+    def blocking(self) -> bool:
+        """Whether ``current`` asks the database (SQLite), so async callers run it in a thread."""
+        return self._sqlite is not None
+
     def current(self) -> int | None:
         if self._listener is not None:
             if not self._listener.connected.is_set():
@@ -200,7 +205,12 @@ class PageCacheMiddleware:
         if not _cacheable_request(scope):
             await self.app(scope, receive, send)
             return
-        version = await anyio.to_thread.run_sync(self.version.current)
+        # SQLite's PRAGMA is a call into the database; the PostgreSQL version is a counter in memory
+        version = (
+            await anyio.to_thread.run_sync(self.version.current)
+            if self.version.blocking
+            else self.version.current()
+        )
         if version is None:
             await self.app(scope, receive, send)
             return

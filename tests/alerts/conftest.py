@@ -19,11 +19,17 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from evwire.ingest.plaintext import parse_plain_text
+from evwire.ingest.types import ParsedArticle
+from evwire.pipeline import Services, open_services
+from evwire.settings import Settings
+from tests.conftest import SAMPLE_ARTICLE
 
 
 @dataclass
@@ -136,3 +142,20 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.close()
+
+
+# -- the services and the sample article, for the sender and target tests ----------------------
+
+
+@pytest.fixture
+def svc(settings: Settings) -> Iterator[Services]:
+    services = open_services(settings)
+    yield services
+    services.close()
+
+
+def sample(n: int = 0) -> ParsedArticle:
+    parsed = parse_plain_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+    if n:
+        parsed = replace(parsed, title=f"{parsed.title} ({n})", url=f"https://example.org/{n}")
+    return parsed

@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import email
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 
-import pytest
 from sqlalchemy import select
 
 from evwire.alerts.sender import Sender
 from evwire.alerts.transport import SmtpTransport
-from evwire.ingest.plaintext import parse_plain_text
 from evwire.ingest.types import ParsedArticle
-from evwire.pipeline import Services, open_services, post_article
-from evwire.settings import Settings
+from evwire.pipeline import Services, post_article
 from evwire.store.subscriptions import confirm, subscribe, update_preferences
 from evwire.store.tables import DeliveryAttempt, OutboxRow, Subscriber
-from tests.alerts.conftest import SmtpServer
-from tests.conftest import SAMPLE_ARTICLE
+from tests.alerts.conftest import SmtpServer, sample
 
 T0 = datetime(2026, 1, 8, 6, 0, tzinfo=UTC)
 T1 = datetime(2026, 1, 8, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def svc(settings: Settings) -> Iterator[Services]:
-    services = open_services(settings)
-    yield services
-    services.close()
-
-
-def sample(n: int = 0) -> ParsedArticle:
-    parsed = parse_plain_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
-    if n:
-        parsed = replace(parsed, title=f"{parsed.title} ({n})", url=f"https://example.org/{n}")
-    return parsed
 
 
 def follower(svc: Services, address: str, slugs: list[str], **prefs: object) -> int:

@@ -11,7 +11,6 @@ import ipaddress
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,10 +19,8 @@ from sqlalchemy import select
 
 from evwire.alerts.sender import Sender
 from evwire.ingest.guard import AddressPolicy
-from evwire.ingest.plaintext import parse_plain_text
 from evwire.ingest.types import ParsedArticle
-from evwire.pipeline import Services, open_services, post_article
-from evwire.settings import Settings
+from evwire.pipeline import Services, post_article
 from evwire.store.subscriptions import (
     SubscriptionError,
     add_target,
@@ -34,7 +31,7 @@ from evwire.store.subscriptions import (
     update_preferences,
 )
 from evwire.store.tables import OutboxRow
-from tests.conftest import SAMPLE_ARTICLE
+from tests.alerts.conftest import sample
 
 T0 = datetime(2026, 1, 8, 6, 0, tzinfo=UTC)
 T1 = datetime(2026, 1, 8, 9, 30, tzinfo=UTC)
@@ -64,20 +61,6 @@ def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
     yield f"json://127.0.0.1:{server.server_address[1]}/hook", received
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def svc(settings: Settings) -> Iterator[Services]:
-    services = open_services(settings)
-    yield services
-    services.close()
-
-
-def sample(n: int = 0) -> ParsedArticle:
-    parsed = parse_plain_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
-    if n:
-        parsed = replace(parsed, title=f"{parsed.title} ({n})", url=f"https://example.org/{n}")
-    return parsed
 
 
 def reader(svc: Services, email: str, slugs: list[str], *, confirmed: bool = True, **prefs: object) -> int:
