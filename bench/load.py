@@ -11,8 +11,11 @@ hide its queue), then closed-loop throughput with wrk when it is installed. Targ
 The bench creates a private schema in that database and drops it afterwards (``--schema NAME``
 keeps one and reuses it, seeded once). Pages are served as a reader gets them: with the page cache
 (``web.pagecache``: a rendered page is kept until the content changes; the output says how many
-requests it answered), and ``--no-page-cache`` renders every request. The load generator is a lean
-keep-alive asyncio client, so its own CPU takes little from the server's 2 cores. It installs
+requests it answered), and ``--no-page-cache`` renders every request. While the pages are read the
+content changes (``--churn``, default one change a second, as on an instance following busy feeds):
+each change empties every worker's page cache, so the cached figures include the re-renders. The
+load generator is a lean keep-alive asyncio client, so its own CPU takes little from the server's
+2 cores. It installs
 nothing: without wrk (apt-get install wrk) the throughput part is skipped with a note.
 """
 
@@ -29,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -219,6 +223,42 @@ async def fixed_rate(base: str, urls: list[str], rate: float, seconds: float, co
             "hits": hits / max(total, 1)}  # fmt: skip
 
 
+def url_for_psycopg(sa_url: str) -> str:
+    """The SQLAlchemy URL as a libpq one (the driver name dropped)."""
+    return sa_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class Churn:
+    """Content changing while pages are read, as on a live instance: ``per_second`` times a second an
+    article's row is touched (a real UPDATE, so PostgreSQL's trigger tells every web process that the
+    content changed and their page caches start over). A thread with its own connection, so the load
+    generator's event loop is not held up."""
+
+    def __init__(self, dsn: str, per_second: float, n_articles: int) -> None:
+        self.dsn, self.per_second, self.n = dsn, per_second, n_articles
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Churn:
+        if self.per_second > 0:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        rng = random.Random(5)
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.wait(1 / self.per_second):
+                aid = rng.randint(1, self.n)
+                conn.execute("UPDATE articles SET updated_at = now() WHERE id = %s", (aid,))
+
+
 def run_wrk(base: str, path: str, seconds: int) -> str:
     if shutil.which("wrk") is None:
         return "wrk not installed (apt-get install wrk); throughput part skipped"
@@ -240,6 +280,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=8, help="client connections")
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--no-page-cache", action="store_true", help="render every request (cache off)")
+    ap.add_argument(
+        "--churn",
+        type=float,
+        default=1.0,
+        help="content changes per second during the timed runs (each empties every page cache); 0: none",
+    )
     ap.add_argument("--quick", action="store_true", help="5,000 articles, 5 s per page, 3 s of wrk")
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--schema", help="use (and keep) this schema; seeded only if it has no articles")
@@ -286,10 +332,12 @@ def main() -> None:
             "channel feed": [f"/channels/{rng.choice(top)}/feed.rss" for _ in range(500)],
         }
         print(f"\nuvicorn x{args.workers} on {base}, PostgreSQL schema {schema}, {args.articles:,} articles")
-        print(f"fixed {args.rate:g} req/s for {args.seconds:g} s per page ({args.connections} connections)")
+        print(f"fixed {args.rate:g} req/s for {args.seconds:g} s per page ({args.connections} connections); "
+              f"{args.churn:g} content changes/s")  # fmt: skip
         verdict = True
         for name, urls in pages.items():
-            res = asyncio.run(fixed_rate(base, urls, args.rate, args.seconds, args.connections))
+            with Churn(url_for_psycopg(url), args.churn, args.articles):
+                res = asyncio.run(fixed_rate(base, urls, args.rate, args.seconds, args.connections))
             p50, p99 = pct(res["samples"], 50), pct(res["samples"], 99)
             ok = p99 <= TARGET_P99_MS and res["errors"] == 0
             verdict &= ok

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password"}
@@ -22,6 +22,7 @@ class Settings(BaseSettings):
         env_file=os.environ.get("EVWIRE_CONFIG") or None,
         extra="ignore",
     )
+    _key_cache: tuple[Path, str] | None = PrivateAttr(default=None)  # (data_dir, key) of signing_key
 
     data_dir: Path = Field(
         default=Path("./evwire-data"), description="Folder for the SQLite file, .eml files and caches."
@@ -128,12 +129,19 @@ class Settings(BaseSettings):
         """Key for signed links and cookies, stable across restarts of one instance."""
         if self.secret_key:
             return self.secret_key.get_secret_value()
+        # Read once per data folder: every page with a form signs a token, and a file read per request
+        # showed up in the page profile.
+        cached = self._key_cache
+        if cached is not None and cached[0] == self.data_dir:
+            return cached[1]
         key_file = self.data_dir / "secret.key"
         if key_file.exists():
-            return key_file.read_text().strip()
-        import secrets
+            key = key_file.read_text().strip()
+        else:
+            import secrets
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        key_file.write_text(key)
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(32)
+            key_file.write_text(key)
+        self._key_cache = (self.data_dir, key)
         return key

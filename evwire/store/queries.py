@@ -46,6 +46,7 @@ from evwire.store.tables import (
     Company,
     CompanyPerson,
     CompanyTicker,
+    DeliveryFigure,
     Mention,
 )
 
@@ -135,6 +136,7 @@ class ChannelInfo:
     children: list[ChannelRef]
     about_count: int
     mentioned_count: int
+    has_figures: bool = True  # False: no delivery figures, so the page skips the chart panel
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,9 @@ _COMPANY = select(
     _C.c.aliases,
     _C.c.products,
     _C.c.parent_slug,
+    # Whether the chart panel has anything to draw: most channels have no figures, and the panel's
+    # own queries were a fifth of an uncached channel page.
+    exists().where(DeliveryFigure.__table__.c.company_id == _C.c.id).label("has_figures"),
 ).where(_C.c.slug == bindparam("slug"))
 _ROLE_COUNTS = (
     select(_M.c.role, func.count())
@@ -539,6 +544,7 @@ def channel_info(
         children=sorted(children, key=lambda r: r.name.casefold()),
         about_count=about,
         mentioned_count=mentioned,
+        has_figures=bool(c.has_figures),
     )
 
 

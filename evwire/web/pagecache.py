@@ -22,6 +22,8 @@ says which answered. See docs/decisions/0016-page-cache.md.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 import threading
@@ -45,6 +47,8 @@ MAX_ENTRY_BYTES = 1 << 20
 # Re-render at least hourly even when nothing changed: pages carry a signed subscribe-form token
 # that lives 24 h, and a missed notification should not live forever.
 MAX_AGE = 3600.0
+# How long a request waits for another request's render of the same page before rendering it itself.
+INFLIGHT_WAIT_S = 5.0
 
 
 class ContentVersion:
@@ -200,6 +204,8 @@ class PageCacheMiddleware:
         self.app = app
         self.cache = cache
         self.version = version
+        # (key, version) -> set when the one render of that page for that version has finished
+        self.inflight: dict[tuple[bytes, int], asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _cacheable_request(scope):
@@ -216,6 +222,13 @@ class PageCacheMiddleware:
             return
         key = scope["path"].encode() + b"?" + scope.get("query_string", b"")
         entry = self.cache.get(key, version)
+        if entry is None and (key, version) in self.inflight:
+            # Single flight: right after a content change every reader of a popular page misses at
+            # once; they wait for the one render already under way instead of each rendering it
+            # (measured: p99 of the channel page under one change a second, docs/decisions/0016).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.inflight[(key, version)].wait(), INFLIGHT_WAIT_S)
+            entry = self.cache.get(key, version)
         if entry is not None:
             await send(
                 {"type": "http.response.start", "status": entry.status,
@@ -223,6 +236,15 @@ class PageCacheMiddleware:
             )  # fmt: skip
             await send({"type": "http.response.body", "body": entry.body})
             return
+        done = self.inflight.setdefault((key, version), asyncio.Event())
+        try:
+            await self._render(scope, receive, send, key, version)
+        finally:
+            done.set()
+            if self.inflight.get((key, version)) is done:
+                del self.inflight[(key, version)]
+
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: bytes, version: int) -> None:
 
         start: Message | None = None
         chunks: list[bytes] = []

@@ -52,6 +52,8 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True
+    # Templates ship inside the package: no stat() of every template file on every render.
+    env.auto_reload = False
     env.filters.update(
         safe_url=safe_url,
         paragraphs=paragraphs,

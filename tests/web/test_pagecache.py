@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -56,6 +58,25 @@ def test_a_write_through_the_api_shows_on_the_very_next_view(client: TestClient)
     assert "Xiaomi opens a second EV factory in Beijing" in r.text
     page = client.get(f"/articles/{art['id']}")
     assert "second factory" in page.text
+
+
+def test_readers_arriving_together_after_a_change_share_one_render(client: TestClient) -> None:
+    """Right after a change every reader of a popular page misses at once; one renders, the others
+    get its bytes (without single flight each would render the page itself)."""
+    post(client, title="Xiaomi YU7 deliveries begin", text="Xiaomi said YU7 deliveries began in July.")
+    n = 8
+    barrier = threading.Barrier(n)
+
+    def read(_: int):  # noqa: ANN202
+        barrier.wait()
+        return client.get("/channels/xiaomi")
+
+    with ThreadPoolExecutor(n) as pool:
+        pages = list(pool.map(read, range(n)))
+    assert [r.status_code for r in pages] == [200] * n
+    assert sorted(_cache(r) for r in pages) == ["hit"] * (n - 1) + ["miss"]
+    assert len({r.content for r in pages}) == 1
+    assert "Xiaomi YU7 deliveries begin" in pages[0].text
 
 
 def test_a_write_by_another_engine_is_seen(client: TestClient, settings: Settings) -> None:
