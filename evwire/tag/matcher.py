@@ -303,11 +303,12 @@ class Matcher:
 
     def hits(self, text: str, support: frozenset[str] = frozenset()) -> list[tuple[int, int, int]]:
         """Like find, as (entry index, start, end) tuples: the tagger's fast path."""
-        kept = self._candidates(text)
+        kept = self.candidates(text)
         return self._apply_rules(text, kept, support) if kept else kept
 
-    def _candidates(self, text: str) -> list[tuple[int, int, int]]:
-        """Hits that pass their word boundaries and case rule, longest first on overlaps."""
+    def candidates(self, text: str) -> list[tuple[int, int, int]]:
+        """The matching step: hits that pass their word boundaries and case rule, the longest on
+        overlaps, as (entry index, start, end); before the context rules of ``hits``."""
         data, raw, others = prepare(text)
         backend = self.backend
         cap, nocap, inner = self._form_cap, self._form_nocap, self._inner
