@@ -166,6 +166,7 @@ def post_article(
     alerts: AlertMatcher | None = None,
     alert: bool = True,
     any_date: bool = False,
+    tagging: Tagging | None = None,
 ) -> PostResult:
     """Tag the article and store it (insert, or update the same URL / content) with its mentions.
 

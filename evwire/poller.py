@@ -23,11 +23,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import httpx
+from sqlalchemy import insert
 
 from evwire.errors import EvwireError, IngestError
 from evwire.ingest.dedupe import StoryIndex, signature
@@ -35,8 +37,16 @@ from evwire.ingest.feedparse import FeedItem as ParsedItem
 from evwire.ingest.feedparse import ParsedFeed, parse_feed
 from evwire.ingest.fetch import AnyClient, FetchResult, HostLimiter, fetch_feed, make_feed_client
 from evwire.ingest.schedule import next_poll, outcome_from
+from evwire.ingest.types import ParsedArticle
 from evwire.ingest.websub import links_from_header
-from evwire.pipeline import Services, post_article
+from evwire.pipeline import Services, post_article, tag_parsed
+from evwire.store.articles_batch import (
+    NewArticle,
+    insert_new_articles,
+    insert_stories,
+    stored_identities,
+    transient_article,
+)
 from evwire.store.feeds import (
     CLAIM_LEASE,
     FeedJob,
@@ -51,6 +61,7 @@ from evwire.store.feeds import (
 )
 from evwire.store.stories import load_story_index, new_story
 from evwire.store.tables import Feed, FeedItem
+from evwire.tag.types import Tagging
 
 log = logging.getLogger(__name__)
 FULL_TEXT_PER_POLL = 20  # article pages fetched at most per feed poll
@@ -112,8 +123,51 @@ class WebSubNeed:
 Progress = Callable[[int], None]
 
 
+@dataclass
+class _Item:
+    """A feed item to store: new, or an edit of the one seen before (``previous``)."""
+
+    guid: str
+    fingerprint: str
+    previous: tuple[int, str, int | None] | None  # (feed_items.id, fingerprint, article_id)
+    article: ParsedArticle
+
+    @cached_property
+    def digest(self) -> str:
+        return self.article.content_hash()
+
+
+@dataclass
+class _Context:
+    """What storing one feed's items shares."""
+
+    feed: Feed
+    now: datetime
+    backfill: bool
+    report: PassReport
+    added: list[int]  # article ids put in the story index, forgotten if the transaction rolls back
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Stand-in story-index id of the k-th article of a run until its row exists."""
+
+    k: int
+
+
+@dataclass(frozen=True)
+class _NewStory:
+    """Stand-in story id of a run's k-th article when it starts a story, until the row exists."""
+
+    k: int
+
+
 class Poller:
     """Polls feeds for one process. Holds the story index (rebuilt from the database on first use)."""
+
+    # New items are stored in multi-row statements (docs/decisions/0017); False stores every item
+    # on its own, the reference the tests compare the batched path with.
+    batch_new_items = True
 
     def __init__(
         self, services: Services, *, clock: Callable[[], datetime] = utcnow, lease: timedelta = CLAIM_LEASE
@@ -356,10 +410,9 @@ class Poller:
         now = poll.fetched_at
         feed.title = feed.title or parsed.title or None
         feed.site_url = feed.site_url or parsed.site_url
-        backfill = not feed.backfilled
         known = known_items(session, feed.id, [i.guid for i in parsed.items])
         source = feed.title or parsed.title or None
-        tagger = self.services.tagger
+        todo: list[_Item] = []
         for item in parsed.items:
             fingerprint = item.fingerprint()
             previous = known.get(item.guid)
@@ -369,47 +422,178 @@ class Poller:
             text = poll.full_texts.get(item.guid)
             if text:
                 article = replace(article, body=text)
-            try:
-                with session.begin_nested():
-                    posted = post_article(
-                        session,
-                        article,
-                        tagger,
-                        now=now,
-                        article_id=previous[2] if previous else None,
-                        feed_id=feed.id,
-                        guid=item.guid,
-                        is_backfill=backfill,
-                        alerts=self.services.alerts,
-                    )
-                    if previous is not None:
-                        session.query(FeedItem).filter(FeedItem.id == previous[0]).update(
-                            {"fingerprint": fingerprint, "updated_at": now, "article_id": posted.article_id}
-                        )
-                        report.updated_articles += 1
-                        continue
-                    sig = None
-                    if posted.created:
-                        sig = signature(f"{article.title}\n\n{article.body}")
-                        self._group(session, posted.article_id, sig, now, added)
-                        report.new_articles += 1
-                        report.backfill_articles += int(backfill)
-                        feed.items_seen = (feed.items_seen or 0) + 1
-                    session.add(
-                        FeedItem(
-                            feed_id=feed.id,
-                            guid=item.guid,
-                            fingerprint=fingerprint,
-                            article_id=posted.article_id,
-                            signature=sig.to_bytes() if sig is not None else None,
-                            first_seen_at=now,
-                            updated_at=now,
-                        )
-                    )
-                    session.flush()
-            except (EvwireError, ValueError) as exc:
-                log.warning("feed item skipped: %s", exc, extra={"feed_id": feed.id})
+            todo.append(_Item(item.guid, fingerprint, previous, article))
+        ctx = _Context(feed, now, not feed.backfilled, report, added)
+        run: list[tuple[_Item, Tagging]] = []
+        for it, tagging in self._plan(session, todo):
+            if tagging is not None:
+                run.append((it, tagging))
+                continue
+            if run:  # items are stored in feed order, so a run ends where an item must go alone
+                self._store_new(session, run, ctx)
+                run = []
+            self._store_one(session, it, ctx)
+        if run:
+            self._store_new(session, run, ctx)
         feed.backfilled = True
+
+    def _plan(self, session, todo: list[_Item]) -> list[tuple[_Item, Tagging | None]]:  # noqa: ANN001
+        """Tag the items that can be stored together: new guids whose URL and text no stored article
+        and no earlier item of this poll has (anything else may be an update, decided one by one).
+        The others come back with no tagging."""
+        if not self.batch_new_items or not todo:
+            return [(it, None) for it in todo]
+        fresh = [it for it in todo if it.previous is None]
+        stored_urls, stored_hashes = stored_identities(
+            session, [it.article.url for it in fresh if it.article.url], [it.digest for it in fresh]
+        )
+        seen_guids: set[str] = set()
+        seen_urls: set[str] = set()
+        seen_hashes: set[str] = set()
+        tagger = self.services.tagger
+        out: list[tuple[_Item, Tagging | None]] = []
+        for it in todo:
+            url = it.article.url
+            alone = (
+                it.previous is not None
+                or it.guid in seen_guids
+                or it.digest in seen_hashes
+                or it.digest in stored_hashes
+                or bool(url and (url in seen_urls or url in stored_urls))
+            )
+            seen_guids.add(it.guid)
+            seen_hashes.add(it.digest)
+            if url:
+                seen_urls.add(url)
+            tagging = None
+            if not alone:
+                try:
+                    tagging = tag_parsed(it.article, tagger)
+                except Exception:  # noqa: BLE001 - stored alone, where post_article meets the same error
+                    tagging = None
+            out.append((it, tagging))
+        return out
+
+    def _store_new(self, session, run: list[tuple[_Item, Tagging]], ctx: _Context) -> None:  # noqa: ANN001 - a Session
+        """Store new articles in a few multi-row statements (docs/decisions/0017). If anything
+        fails, the savepoint is rolled back and each item is stored on its own, so one bad item
+        costs only itself, exactly as when every item was stored alone."""
+        feed, now = ctx.feed, ctx.now
+        index = self.story_index()
+        sigs = [signature(f"{it.article.title}\n\n{it.article.body}") for it, _ in run]
+        pending: list[_Pending] = []
+        try:
+            with session.begin_nested():
+                groups: list[Hashable] = []
+                for k, sig in enumerate(sigs):
+                    # Grouped in order, each against the index holding the run's earlier items,
+                    # as one by one; stand-in ids until the rows exist.
+                    match = index.best_match(sig) if sig.size else None
+                    group = match.group_id if match is not None else _NewStory(k)
+                    pending.append(_Pending(k))
+                    index.add_signature(pending[-1], sig, group)
+                    groups.append(group)
+                fresh = list(dict.fromkeys(g for g in groups if isinstance(g, _NewStory)))
+                story_of: dict[Hashable, int] = dict(
+                    zip(fresh, insert_stories(session, len(fresh), now=now), strict=True)
+                )
+                story_ids = [story_of[g] if isinstance(g, _NewStory) else int(g) for g in groups]  # type: ignore[call-overload]
+                new = [
+                    NewArticle(
+                        it.article,
+                        tagging,
+                        it.digest,
+                        story_id=story_id,
+                        feed_id=feed.id,
+                        guid=it.guid,
+                        is_backfill=ctx.backfill,
+                    )
+                    for (it, tagging), story_id in zip(run, story_ids, strict=True)
+                ]
+                ids = insert_new_articles(session, new, now=now)
+                alerts = self.services.alerts
+                if alerts is not None:
+                    for article_id, a in zip(ids, new, strict=True):
+                        alerts.match_article(
+                            session, transient_article(article_id, a, now=now), a.tagging, now=now
+                        )
+                session.execute(
+                    insert(FeedItem),
+                    [
+                        {
+                            "feed_id": feed.id,
+                            "guid": it.guid,
+                            "fingerprint": it.fingerprint,
+                            "article_id": article_id,
+                            "signature": sig.to_bytes(),
+                            "first_seen_at": now,
+                            "updated_at": now,
+                        }
+                        for (it, _), article_id, sig in zip(run, ids, sigs, strict=True)
+                    ],
+                )
+        except Exception:  # noqa: BLE001 - one by one below, where a bad item is skipped or raises as before
+            log.warning("storing %d new items together failed; storing them one by one", len(run),
+                        exc_info=True, extra={"feed_id": feed.id})  # fmt: skip
+            for p in pending:
+                index.remove(p)
+            for it, tagging in run:
+                self._store_one(session, it, ctx, tagging)
+            return
+        for p in pending:
+            index.remove(p)
+        for article_id, sig, story_id in zip(ids, sigs, story_ids, strict=True):
+            index.add_signature(article_id, sig, story_id)
+            ctx.added.append(article_id)
+            log.info("article stored (created=%s)", True, extra={"article_id": article_id})
+        ctx.report.new_articles += len(ids)
+        ctx.report.backfill_articles += len(ids) * int(ctx.backfill)
+        feed.items_seen = (feed.items_seen or 0) + len(ids)
+
+    def _store_one(self, session, it: _Item, ctx: _Context, tagging: Tagging | None = None) -> None:  # noqa: ANN001
+        """Store one item in a savepoint of its own: a new article, or an update of the stored one."""
+        feed, now, previous = ctx.feed, ctx.now, it.previous
+        try:
+            with session.begin_nested():
+                posted = post_article(
+                    session,
+                    it.article,
+                    self.services.tagger,
+                    now=now,
+                    article_id=previous[2] if previous else None,
+                    feed_id=feed.id,
+                    guid=it.guid,
+                    is_backfill=ctx.backfill,
+                    alerts=self.services.alerts,
+                    tagging=tagging,
+                )
+                if previous is not None:
+                    session.query(FeedItem).filter(FeedItem.id == previous[0]).update(
+                        {"fingerprint": it.fingerprint, "updated_at": now, "article_id": posted.article_id}
+                    )
+                    ctx.report.updated_articles += 1
+                    return
+                sig = None
+                if posted.created:
+                    sig = signature(f"{it.article.title}\n\n{it.article.body}")
+                    self._group(session, posted.article_id, sig, now, ctx.added)
+                    ctx.report.new_articles += 1
+                    ctx.report.backfill_articles += int(ctx.backfill)
+                    feed.items_seen = (feed.items_seen or 0) + 1
+                session.add(
+                    FeedItem(
+                        feed_id=feed.id,
+                        guid=it.guid,
+                        fingerprint=it.fingerprint,
+                        article_id=posted.article_id,
+                        signature=sig.to_bytes() if sig is not None else None,
+                        first_seen_at=now,
+                        updated_at=now,
+                    )
+                )
+                session.flush()
+        except (EvwireError, ValueError) as exc:
+            log.warning("feed item skipped: %s", exc, extra={"feed_id": feed.id})
 
     def _group(self, session, article_id: int, sig, now: datetime, added: list[int]) -> None:  # noqa: ANN001
         """Put a new article in the story of its nearest duplicate, or in a new story."""
@@ -418,7 +602,11 @@ class Poller:
         index = self.story_index()
         match = index.best_match(sig) if sig.size else None
         story_id = int(match.group_id) if match is not None else new_story(session, now=now)  # type: ignore[call-overload]
-        session.query(Article).filter(Article.id == article_id).update({"story_id": story_id})
+        # updated_at given, or the column's onupdate would stamp the wall clock: the article was
+        # stored at ``now``, as upsert_article wrote it (and as the batched path writes it)
+        session.query(Article).filter(Article.id == article_id).update(
+            {"story_id": story_id, "updated_at": now}
+        )
         index.add_signature(article_id, sig, story_id)
         added.append(article_id)
 

@@ -1,0 +1,234 @@
+"""New articles of one feed poll, stored together: a statement per table instead of one per row.
+
+``upsert_article`` + ``apply_tagging`` + ``replace_extracted_figures`` store one article in about a
+dozen statements, each a round trip (and on PostgreSQL a statement-level trigger). For articles
+known to be new (their URL and content hash are stored nowhere yet: ``stored_identities``), the
+rows are the same ones those functions write, so ``insert_new_articles`` writes them with one
+multi-row INSERT per table. Functions take a Session and never commit.
+See docs/decisions/0017-batched-item-storing.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from evwire.ingest.types import ParsedArticle
+from evwire.store.companies import company_ids
+from evwire.store.figures_csv import check_figure, period_start
+from evwire.store.tables import Article, ArticlePerson, ArticleTicker, DeliveryFigure, Mention, Story
+from evwire.tag.types import Tagging
+
+log = logging.getLogger(__name__)
+_CHUNK = 500  # values per IN list
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article to insert, as ``upsert_article`` would for one no stored article matches."""
+
+    parsed: ParsedArticle
+    tagging: Tagging
+    content_hash: str
+    story_id: int | None = None
+    feed_id: int | None = None
+    guid: str | None = None
+    is_backfill: bool = False
+
+
+def stored_identities(
+    session: Session, urls: Iterable[str], hashes: Iterable[str]
+) -> tuple[set[str], set[str]]:
+    """(URLs, content hashes) among these that stored articles already have, in one query per chunk."""
+    url_list, hash_list = list(dict.fromkeys(urls)), list(dict.fromkeys(hashes))
+    found_urls: set[str] = set()
+    found_hashes: set[str] = set()
+    for start in range(0, max(len(url_list), len(hash_list)), _CHUNK):
+        u, h = url_list[start : start + _CHUNK], hash_list[start : start + _CHUNK]
+        rows = session.execute(
+            select(Article.url, Article.content_hash).where(
+                or_(Article.url.in_(u), Article.content_hash.in_(h))
+            )
+        )
+        for url, digest in rows:
+            if url:
+                found_urls.add(url)
+            found_hashes.add(digest)
+    return found_urls & set(url_list), found_hashes & set(hash_list)
+
+
+def insert_stories(session: Session, count: int, *, now: datetime) -> list[int]:
+    """``count`` new stories (as ``stories.new_story`` makes them), ids ascending."""
+    if not count:
+        return []
+    rows = session.execute(insert(Story).returning(Story.id), [{"created_at": now}] * count)
+    return sorted(rows.scalars())
+
+
+def _company_ids(session: Session) -> dict[str, int]:
+    ids = session.info.get("company_ids")  # shared with apply_tagging: one lookup per transaction
+    if ids is None:
+        ids = session.info["company_ids"] = company_ids(session)
+    return ids
+
+
+def insert_new_articles(session: Session, new: Sequence[NewArticle], *, now: datetime) -> list[int]:
+    """Insert articles no stored article matches (by URL or content hash, nor each other), with
+    their mentions, tickers, people and extracted figures. Returns their ids, in order."""
+    if not new:
+        return []
+    rows = [
+        {
+            "url": a.parsed.url,
+            "content_hash": a.content_hash,
+            "created_at": now,
+            "published_at": a.parsed.published_at or now,
+            "feed_id": a.feed_id,
+            "guid": a.guid,
+            "is_backfill": a.is_backfill,
+            "story_id": a.story_id,
+            "title": a.parsed.title,
+            "body": a.parsed.body,
+            "bullets": list(a.parsed.bullets),
+            "image_url": a.parsed.image_url,
+            "image_caption": a.parsed.image_caption,
+            "image_credit": a.parsed.image_credit,
+            "source_name": a.parsed.source_name,
+            "updated_at": now,
+        }
+        for a in new
+    ]
+    # Matched back by content hash (unique), so the ids come out in order whatever order the
+    # database returns the rows of a multi-row INSERT in.
+    by_hash = dict(session.execute(insert(Article).returning(Article.content_hash, Article.id), rows).all())
+    ids = [by_hash[a.content_hash] for a in new]
+    cids = _company_ids(session)
+    mentions: list[dict[str, Any]] = []
+    tickers: list[dict[str, Any]] = []
+    people: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    for article_id, a in zip(ids, new, strict=True):
+        _tag_rows(article_id, a.tagging, cids, mentions, tickers, people)
+        figures += _figure_rows(article_id, a, cids, now)
+    for table, values in (
+        (Mention, mentions),
+        (ArticleTicker, tickers),
+        (ArticlePerson, people),
+        (DeliveryFigure, figures),
+    ):
+        if values:
+            session.execute(insert(table), values)
+    return ids
+
+
+def _tag_rows(
+    article_id: int,
+    tagging: Tagging,
+    cids: dict[str, int],
+    mentions: list[dict[str, Any]],
+    tickers: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+) -> None:
+    """The rows ``apply_tagging(..., fresh=True)`` adds for one article (same skipping rules)."""
+    taken: set[int] = set()
+    for tag in (*tagging.about, *tagging.mentioned):
+        cid = cids.get(tag.slug)
+        if cid is None or cid in taken:
+            continue
+        taken.add(cid)
+        mentions.append(
+            {
+                "article_id": article_id,
+                "company_id": cid,
+                "score": float(tag.score),
+                "role": tag.role,
+                "origin": "auto",
+            }
+        )
+    seen_tickers: set[tuple[str, str]] = set()
+    for t in tagging.tickers:
+        key = (t.exchange, t.symbol)
+        if key in seen_tickers:
+            continue
+        seen_tickers.add(key)
+        tickers.append(
+            {
+                "article_id": article_id,
+                "exchange": t.exchange,
+                "symbol": t.symbol,
+                "company_id": cids.get(t.company) if t.company else None,
+            }
+        )
+    seen_people: set[str] = set()
+    for p in tagging.people:
+        if p.name in seen_people:
+            continue
+        seen_people.add(p.name)
+        people.append({"article_id": article_id, "name": p.name, "company_id": cids.get(p.company)})
+
+
+def _figure_rows(article_id: int, a: NewArticle, cids: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+    """The rows ``replace_extracted_figures`` adds for a new article (same checks, same log line)."""
+    out: list[dict[str, Any]] = []
+    stored: set[tuple[object, ...]] = set()
+    for fact in a.tagging.facts:
+        try:
+            f = check_figure(
+                company=fact.company,
+                period=fact.period,
+                metric=fact.metric,
+                kind=fact.kind,
+                value=fact.value,
+                lower_bound=fact.lower_bound,
+                scope=fact.scope,
+                source_url=a.parsed.url,
+                origin="extracted",
+                companies=cids.keys(),
+            )
+        except ValueError as exc:
+            log.info("fact skipped: %s", exc, extra={"article_id": article_id})
+            continue
+        if f.identity() in stored:
+            continue
+        stored.add(f.identity())
+        out.append(
+            {
+                "company_id": cids[f.company],
+                "period": f.period,
+                "period_start": period_start(f.period),
+                "metric": f.metric,
+                "kind": f.kind,
+                "value": f.value,
+                "lower_bound": f.lower_bound,
+                "scope": f.scope,
+                "source_url": f.source_url,
+                "article_id": article_id,
+                "origin": f.origin,
+                "recorded_at": now,
+            }
+        )
+    return out
+
+
+def transient_article(article_id: int, a: NewArticle, *, now: datetime) -> Article:
+    """The inserted article as an object outside the session, for ``AlertMatcher.match_article``."""
+    return Article(
+        id=article_id,
+        url=a.parsed.url,
+        title=a.parsed.title,
+        body=a.parsed.body,
+        bullets=list(a.parsed.bullets),
+        content_hash=a.content_hash,
+        created_at=now,
+        published_at=a.parsed.published_at or now,
+        feed_id=a.feed_id,
+        guid=a.guid,
+        is_backfill=a.is_backfill,
+        story_id=a.story_id,
+    )
