@@ -35,7 +35,7 @@ from evwire.ingest.guard import (
     AddressRefused,
     check_address,
     check_url,
-    resolve_host,
+    guarded_addresses,
     split_url,
 )
 from evwire.ingest.http11 import FeedClient
@@ -178,17 +178,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        if self.policy.allow_private and not self.policy.allow_networks:
-            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
         try:
             async with asyncio.timeout(timeout):
-                addresses = await resolve_host(host, port)
+                addresses = await guarded_addresses(host, port, self.policy)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout} s") from exc
+        except AddressRefused:
+            raise  # passes through httpx untouched: the poller records it as the feed's error
         except IngestError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        for addr in addresses:
-            check_address(addr, self.policy, host=host)  # AddressRefused passes through httpx untouched
         last: Exception | None = None
         for addr in addresses:
             try:

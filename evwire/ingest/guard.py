@@ -142,6 +142,20 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+async def guarded_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
+    """The addresses a connection to ``host`` may go to, each checked against ``policy``: resolved here
+    and connected to by address, so a second DNS answer can't slip past the guard. When the policy
+    refuses nothing, ``[host]`` (the connection resolves the name itself).
+
+    Raises AddressRefused for a refused address, IngestError when the name does not resolve."""
+    if policy.allow_private and not policy.allow_networks:
+        return [host]
+    addresses = await resolve_host(host, port)
+    for addr in addresses:
+        check_address(addr, policy, host=host)
+    return addresses
+
+
 async def check_url(url: str, policy: AddressPolicy) -> list[str]:
     """Check scheme and every address the host resolves to; returns the addresses.
 

@@ -33,7 +33,7 @@ import httptools
 import httpx
 
 from evwire.errors import IngestError
-from evwire.ingest.guard import AddressPolicy, check_address, resolve_host
+from evwire.ingest.guard import AddressPolicy, AddressRefused, guarded_addresses
 
 BUFFER_LIMIT = 256 * 1024  # body bytes waiting for the reader before the socket is paused
 MAX_HEADER_BYTES = 64 * 1024  # like h11's default
@@ -373,15 +373,12 @@ class FeedClient:
         context = self._ssl_context() if scheme == "https" else None
         try:
             async with asyncio.timeout(self.connect_timeout):
-                if self.policy.allow_private and not self.policy.allow_networks:
-                    addresses = [host]  # nothing to refuse: the loop resolves the name itself
-                else:
-                    try:
-                        addresses = await resolve_host(host, port)
-                    except IngestError as exc:
-                        raise httpx.ConnectError(str(exc)) from exc
-                    for addr in addresses:
-                        check_address(addr, self.policy, host=host)  # AddressRefused goes up as is
+                try:
+                    addresses = await guarded_addresses(host, port, self.policy)
+                except AddressRefused:
+                    raise  # as is: the poller records it as the feed's error
+                except IngestError as exc:
+                    raise httpx.ConnectError(str(exc)) from exc
                 last: Exception | None = None
                 for addr in addresses:
                     try:
