@@ -19,7 +19,15 @@ from evwire.errors import CatalogError
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TICKER_RE = re.compile(r"^[A-Z]+:[A-Z0-9.\- ]+$")
 KINDS = {
-    "carmaker", "ev-brand", "battery", "chips-autonomy", "tech", "supplier", "mobility", "charging", "other",
+    "carmaker",
+    "ev-brand",
+    "battery",
+    "chips-autonomy",
+    "tech",
+    "supplier",
+    "mobility",
+    "charging",
+    "other",
 }
 
 
@@ -120,6 +128,13 @@ def company_from_dict(entry: Any, index: int) -> Company:
     for p in people_raw:
         if not isinstance(p, dict) or not p.get("name"):
             raise CatalogError(f"{where}: each person needs a name (and a role)")
+        extra = sorted(str(k) for k in p if k not in ("name", "role"))
+        if extra:
+            # e.g. {name: X, role: founder, chairman} in flow style makes "chairman" a key
+            raise CatalogError(
+                f"{where}: person {p['name']!r} has unknown field(s) {', '.join(map(repr, extra))}; a person "
+                "has only name and role (quote a role that contains a comma or a colon)"
+            )
         people.append(Person(str(p["name"]).strip(), str(p.get("role", "")).strip()))
     aliases = _str_list(entry, "aliases", where)
     ambiguous = _str_list(entry, "ambiguous", where)

@@ -10,7 +10,8 @@ from collections import defaultdict
 
 import pytest
 
-from evwire.tag.catalog import Catalog, Company, load_catalog
+from evwire.errors import CatalogError
+from evwire.tag.catalog import Catalog, Company, catalog_from_data, load_catalog
 
 # Brands that sell one model named after the brand itself: nothing else to list as a product.
 SINGLE_MODEL_BRANDS = {"firefly", "slate-auto"}
@@ -123,3 +124,25 @@ def test_catalog_data_listed_entity_holds_ticker(catalog: Catalog) -> None:
     assert owner("SHA:601127") == "seres"
     assert owner("HKG:3750") == "catl"
     assert catalog["waymo"].tickers == ()
+
+
+def test_catalog_person_with_a_stray_field_is_refused_with_a_hint() -> None:
+    """A role written as ``{name: X, role: founder, chairman}`` (flow style) turns "chairman" into a key:
+    the role would silently lose it, so the catalog refuses it and says how to write it."""
+    data = {
+        "companies": [
+            {
+                "slug": "byd",
+                "name": "BYD",
+                "people": [{"name": "Wang Chuanfu", "role": "founder", "chairman and president": None}],
+            }
+        ]
+    }
+    with pytest.raises(CatalogError, match=r"Wang Chuanfu.*'chairman and president'.*quote a role"):
+        catalog_from_data(data)
+
+
+def test_catalog_data_people_have_their_whole_roles(catalog: Catalog) -> None:
+    byd = next(c for c in catalog if c.slug == "byd")
+    roles = {p.name: p.role for p in byd.people}
+    assert roles["Wang Chuanfu"] == "founder, chairman and president"
