@@ -513,10 +513,14 @@ class Poller:
                 ids = insert_new_articles(session, new, now=now)
                 alerts = self.services.alerts
                 if alerts is not None:
-                    for article_id, a in zip(ids, new, strict=True):
-                        alerts.match_article(
-                            session, transient_article(article_id, a, now=now), a.tagging, now=now
-                        )
+                    alerts.match_articles(
+                        session,
+                        [
+                            (transient_article(i, a, now=now), a.tagging)
+                            for i, a in zip(ids, new, strict=True)
+                        ],
+                        now=now,
+                    )
                 session.execute(
                     insert(FeedItem),
                     [

@@ -23,8 +23,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,6 +78,21 @@ class MatchReport:
     subscribers: int = 0
     targets: int = 0
     skipped: str | None = None  # why nothing was matched at all
+
+
+@dataclass
+class _Article:
+    """A new article being matched, and what matching found for it."""
+
+    index: int  # its place in the call's list
+    article: Article
+    tagging: Tagging
+    created: datetime
+    about: list[str]
+    slugs: list[str]  # about, then mentioned: the order reasons list channels in
+    who: dict[int, _Who] = field(default_factory=dict)
+    matched: list[int] = field(default_factory=list)  # keyword alert ids
+    by: list[int] = field(default_factory=list)  # their subscribers, aligned
 
 
 @dataclass
@@ -151,103 +166,144 @@ class AlertMatcher:
         self, session: Session, article: Article, tagging: Tagging, *, now: datetime, any_date: bool = False
     ) -> MatchReport:
         """Add the outbox rows for a new article (call in the transaction that stored it)."""
-        if article.is_backfill:
-            return MatchReport(skipped="backfill")
-        created = article.created_at or now
-        if (
-            not any_date
-            and article.published_at is not None
-            and article.published_at < created - self.max_age
-        ):
-            return MatchReport(skipped="too old when first seen")
-        about = [c.slug for c in tagging.about]
-        mentioned = [c.slug for c in tagging.mentioned if c.slug not in about]
-        order = {slug: i for i, slug in enumerate(about + mentioned)}
-        ids = dict(
-            session.execute(select(Company.slug, Company.id).where(Company.slug.in_(list(order)))).all()
-        )
-        about_ids = [ids[s] for s in about if s in ids]
-        who: dict[int, _Who] = {}
-        eligible = (Subscriber.status == "confirmed", Subscriber.confirmed_at <= created)
+        return self.match_articles(session, [(article, tagging)], now=now, any_date=any_date)[0]
+
+    def match_articles(
+        self,
+        session: Session,
+        articles: Sequence[tuple[Article, Tagging]],
+        *,
+        now: datetime,
+        any_date: bool = False,
+    ) -> list[MatchReport]:
+        """``match_article`` for several new articles of one transaction (a feed poll's new items,
+        docs/decisions/0017): each lookup is made once for all of them, and each article gets the
+        rows it would get alone."""
+        reports: list[MatchReport] = [MatchReport() for _ in articles]
+        todo: list[_Article] = []
+        for k, (article, tagging) in enumerate(articles):
+            if article.is_backfill:
+                reports[k] = MatchReport(skipped="backfill")
+                continue
+            created = article.created_at or now
+            if (
+                not any_date
+                and article.published_at is not None
+                and article.published_at < created - self.max_age
+            ):
+                reports[k] = MatchReport(skipped="too old when first seen")
+                continue
+            about = [c.slug for c in tagging.about]
+            mentioned = [c.slug for c in tagging.mentioned if c.slug not in about]
+            todo.append(_Article(k, article, tagging, created, about, about + mentioned))
+        if not todo:
+            return reports
+        slugs = list(dict.fromkeys(s for a in todo for s in a.slugs))
+        ids = dict(session.execute(select(Company.slug, Company.id).where(Company.slug.in_(slugs))).all())
+        latest = max(a.created for a in todo)
+        # eligible for an article: confirmed, and by the time it was stored (checked per article below)
+        eligible = (Subscriber.status == "confirmed", Subscriber.confirmed_at <= latest)
+        followers: list[tuple[Any, ...]] = []
         if ids:
-            rows = session.execute(
-                select(*_WHO_COLUMNS, Company.slug)
-                .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-                .join(Company, Company.id == Subscription.company_id)
-                .where(Subscription.company_id.in_(list(ids.values())), *eligible)
+            followers = list(
+                session.execute(
+                    select(*_WHO_COLUMNS, Subscriber.confirmed_at, Company.slug)
+                    .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+                    .join(Company, Company.id == Subscription.company_id)
+                    .where(Subscription.company_id.in_(list(ids.values())), *eligible)
+                )
             )
-            about_set = set(about)
-            for sid, mentions, digest, tz, hour, slug in rows:
+        for a in todo:
+            about_set, own_slugs = set(a.about), {s for s in a.slugs if s in ids}
+            for sid, mentions, digest, tz, hour, confirmed_at, slug in followers:
+                if slug not in own_slugs or confirmed_at > a.created:
+                    continue
                 if slug not in about_set and not mentions:
                     continue
-                w = who.get(sid)
+                w = a.who.get(sid)
                 if w is None:
-                    w = who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
+                    w = a.who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
                 w.channels.append(slug)
         with self._lock:
             self.refresh(session)
             owned_qids, owned_sids = self._owner
-            matched: list[int] = []
-            by: list[int] = []
             if len(owned_qids):
-                doc = doc_from_tagging(article.title, article.bullets or (), article.body or "", tagging)
-                found = np.sort(self._percolator.match_ids(doc))
-                # every indexed query has an owner: its position in the sorted ids gives it
-                matched = found.tolist()
-                by = owned_sids[np.searchsorted(owned_qids, found)].tolist()
-        if matched:
-            missing = sorted(set(by).difference(who))
-            for start in range(0, len(missing), 5000):
-                chunk = missing[start : start + 5000]
-                for sid, mentions, digest, tz, hour in session.execute(
-                    select(*_WHO_COLUMNS).where(Subscriber.id.in_(chunk), *eligible)
-                ):
-                    who[sid] = _Who(bool(mentions), digest, tz, hour, [], [])
-            for qid, sid in zip(matched, by, strict=True):
-                w = who.get(sid)
+                for a in todo:
+                    doc = doc_from_tagging(
+                        a.article.title, a.article.bullets or (), a.article.body or "", a.tagging
+                    )
+                    found = np.sort(self._percolator.match_ids(doc))
+                    # every indexed query has an owner: its position in the sorted ids gives it
+                    a.matched = found.tolist()
+                    a.by = owned_sids[np.searchsorted(owned_qids, found)].tolist()
+        missing = sorted({sid for a in todo for sid in a.by if sid not in a.who})
+        found_who: dict[int, tuple[Any, ...]] = {}
+        for start in range(0, len(missing), 5000):
+            chunk = missing[start : start + 5000]
+            for sid, *rest in session.execute(
+                select(*_WHO_COLUMNS, Subscriber.confirmed_at).where(Subscriber.id.in_(chunk), *eligible)
+            ):
+                found_who[sid] = tuple(rest)
+        for a in todo:
+            for sid in sorted(set(a.by).difference(a.who)):
+                row = found_who.get(sid)
+                if row is not None and row[4] <= a.created:
+                    a.who[sid] = _Who(bool(row[0]), row[1], row[2], row[3], [], [])
+            for qid, sid in zip(a.matched, a.by, strict=True):
+                w = a.who.get(sid)
                 if w is not None:
                     w.queries.append(qid)
-        schedule: dict[tuple[str, str, int], datetime] = {}
-        rows_out: list[dict[str, Any]] = []
-        reasons_of: dict[int, dict[str, Any]] = {}
-        for sid, w in who.items():
-            reasons: dict[str, Any] = {"channels": sorted(w.channels, key=lambda s: order.get(s, 999))}
-            if w.queries:
-                reasons["queries"] = w.queries
-            reasons_of[sid] = reasons
-            key = (w.digest, w.timezone, w.digest_hour)
-            if key not in schedule:
-                schedule[key] = next_digest_at(now, *key)
-            rows_out.append(
-                self._row(
-                    article.id,
-                    now,
-                    reasons,
-                    subscriber_id=sid,
-                    kind="immediate" if w.digest == "immediate" else "digest",
-                    due=schedule[key],
-                )
-            )
+        about_ids = sorted({ids[s] for a in todo for s in a.about if s in ids})
         target_filter = [AlertTarget.company_id.is_(None)]
         if about_ids:
             target_filter.append(AlertTarget.company_id.in_(about_ids))
         targets = list(
             session.execute(
-                select(AlertTarget.id, Company.slug)
+                select(AlertTarget.id, Company.slug, AlertTarget.company_id)
                 .outerjoin(Company, Company.id == AlertTarget.company_id)
                 .where(AlertTarget.active.is_(True), AlertTarget.subscriber_id.is_(None), or_(*target_filter))
             )
         )
-        for tid, slug in targets:
-            rows_out.append(self._row(article.id, now, {"channels": [slug] if slug else []}, target_id=tid))
-        own = _subscriber_targets(session, who)
-        for tid, sid in own:
-            # Same reasons as the subscriber's row; posted at once even for digest readers (ADR 0014).
-            rows_out.append(self._row(article.id, now, reasons_of[sid], target_id=tid))
+        everyone: dict[int, object] = {sid: None for a in todo for sid in a.who}
+        own_all = _subscriber_targets(session, everyone)
+        schedule: dict[tuple[str, str, int], datetime] = {}
+        rows_out: list[dict[str, Any]] = []
+        for a in todo:
+            order = {slug: i for i, slug in enumerate(a.slugs)}
+            reasons_of: dict[int, dict[str, Any]] = {}
+            for sid, w in a.who.items():
+                reasons: dict[str, Any] = {"channels": sorted(w.channels, key=lambda s: order.get(s, 999))}
+                if w.queries:
+                    reasons["queries"] = w.queries
+                reasons_of[sid] = reasons
+                key = (w.digest, w.timezone, w.digest_hour)
+                if key not in schedule:
+                    schedule[key] = next_digest_at(now, *key)
+                rows_out.append(
+                    self._row(
+                        a.article.id,
+                        now,
+                        reasons,
+                        subscriber_id=sid,
+                        kind="immediate" if w.digest == "immediate" else "digest",
+                        due=schedule[key],
+                    )
+                )
+            own_about = {ids[s] for s in a.about if s in ids}
+            mine = [(tid, slug) for tid, slug, cid in targets if cid is None or cid in own_about]
+            for tid, slug in mine:
+                rows_out.append(
+                    self._row(a.article.id, now, {"channels": [slug] if slug else []}, target_id=tid)
+                )
+            own = [(tid, sid) for tid, sid in own_all if sid in a.who]
+            for tid, sid in own:
+                # Same reasons as the subscriber's row; posted at once even for digest readers (ADR 0014).
+                rows_out.append(self._row(a.article.id, now, reasons_of[sid], target_id=tid))
+            reports[a.index] = MatchReport(subscribers=len(a.who), targets=len(mine) + len(own))
         if rows_out:
             insert_rows(session, rows_out)
             self.signal(session)
-        return MatchReport(subscribers=len(who), targets=len(targets) + len(own))
+        return reports
 
     @staticmethod
     def _row(

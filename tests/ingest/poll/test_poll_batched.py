@@ -116,6 +116,10 @@ def _run(svc: Services, site: Site, *, batched: bool) -> tuple[dict[str, list[tu
     with svc.db.session() as session:
         sub = subscribe(session, "reader@example.org", ["xiaomi", "byd"], now=NOW, queries=["NIO"])
         confirm(session, sub.id, now=NOW)
+        late = subscribe(session, "late@example.org", ["xiaomi"], now=NOW)
+        confirm(session, late.id, now=NOW + timedelta(hours=3))  # after the articles: no mail
+        daily = subscribe(session, "daily@example.org", ["nio", "ford"], now=NOW, digest="daily")
+        confirm(session, daily.id, now=NOW)
         add_target(session, "json://127.0.0.1/hook", now=NOW)
         feed_a = add_feed(session, site.url(f"/a-{batched}"), now=NOW)[0].id
     site.docs[f"/a-{batched}"] = ("application/rss+xml", rss("Wire A", FIRST))
@@ -168,13 +172,14 @@ class _Refusing:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.calls = 0
 
     def match_article(self, session: Any, article: Article, tagging: Any, **kw: Any) -> Any:
-        self.calls += 1
-        if "BAD" in article.title:
+        return self.match_articles(session, [(article, tagging)], **kw)[0]
+
+    def match_articles(self, session: Any, articles: list[tuple[Article, Any]], **kw: Any) -> Any:
+        if any("BAD" in article.title for article, _ in articles):
             raise EvwireError("this item cannot be stored")
-        return self.inner.match_article(session, article, tagging, **kw)
+        return self.inner.match_articles(session, articles, **kw)
 
 
 def test_poll_one_bad_item_among_good_ones_costs_only_itself(
