@@ -64,6 +64,11 @@ _MILESTONE = re.compile(
     r"|break(?:s|ing)?|broke)\s+(?:the\s+)?$",
     re.I,
 )
+_MONEY_LONGEST = len("dollars")  # the longest word _MONEY_BEFORE ends with
+_BILLION_AFTER = re.compile(r"^\s*(?:billion|bn)\b", re.I)
+_YEAR_NUM = re.compile(r"(?:19|20)\d\d")
+_LABEL_BEFORE = re.compile(r"(?:No\.\s?|#|[A-Za-z]-)$")
+_LETTER_AFTER = re.compile(r"^[A-Za-z]")
 _APPROX = re.compile(
     r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|close\s+to|some|an\s+estimated|estimated"
     r"|circa|c\.|up\s+to|as\s+many\s+as|fewer\s+than|less\s+than|under|below|just\s+under)\s+$",
@@ -100,13 +105,16 @@ def find_figures(sentence: str) -> list[Figure]:
     for m in FIGURE_RE.finditer(sentence):
         num, mult = m.group("num"), m.group("mult") or m.group("short")
         before, after = sentence[: m.start()], sentence[m.end() :]
-        if _MONEY_BEFORE.search(before) or _NOT_VEHICLES_AFTER.match(after):
+        # The end-anchored tests look at the last characters only: searched over the whole text
+        # before each number they cost time quadratic in the sentence, for the same answer (a
+        # money word can only match right before the trailing spaces; the other at most 5 chars).
+        if _MONEY_BEFORE.search(before.rstrip()[-_MONEY_LONGEST:]) or _NOT_VEHICLES_AFTER.match(after):
             continue
-        if re.match(r"^\s*(?:billion|bn)\b", after, re.I):
+        if _BILLION_AFTER.match(after):
             continue
-        if not mult and "," not in num and re.fullmatch(r"(?:19|20)\d\d", num):
+        if not mult and "," not in num and _YEAR_NUM.fullmatch(num):
             continue  # a year
-        if re.search(r"(?:No\.\s?|#|[A-Za-z]-)$", before) or re.match(r"^[A-Za-z]", after):
+        if _LABEL_BEFORE.search(before[-8:]) or _LETTER_AFTER.match(after):
             continue  # "No. 2", "M9", "F-150", "2170cells"
         if "." in num and not mult:
             continue  # "7.5" without a unit is a share or a rating, not a count
