@@ -45,6 +45,7 @@ from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.template import AlertTemplate, alert_template
 from evwire.alerts.transport import EmlTransport, Outcome, SendResult, SmtpTransport
 from evwire.alerts.urls import LinkMaker
+from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import Services
 from evwire.store.outbox import (
     Claimed,
@@ -61,6 +62,7 @@ from evwire.store.outbox import (
     Outcome as RowOutcome,
 )
 from evwire.store.tables import AlertTarget, Article, Company, KeywordAlert, Mention, Subscriber
+from evwire.store.target_urls import TargetRefused, check_subscriber_target
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,8 @@ class Sender:
         settings = services.settings
         self.services = services
         self.settings = settings
+        self._policy = AddressPolicy.from_settings(settings)
+        self._subscriber_targets: set[int] = set()  # target ids a subscriber supplied (re-checked)
         self.transport = transport or make_transport(settings)
         self.poster = poster or ApprisePoster()
         self.worker_id = worker_id or default_worker_id()
@@ -260,8 +264,13 @@ class Sender:
                 for sid, email, status in session.execute(stmt):
                     subs[sid] = (email, status)
             if tids:
-                stmt2 = select(AlertTarget.id, AlertTarget.url).where(AlertTarget.id.in_(tids))
-                targets = dict(session.execute(stmt2).all())
+                stmt2 = select(AlertTarget.id, AlertTarget.url, AlertTarget.subscriber_id).where(
+                    AlertTarget.id.in_(tids)
+                )
+                for tid, url, sid in session.execute(stmt2):
+                    targets[tid] = url
+                    if sid is not None:
+                        self._subscriber_targets.add(tid)
             if qids:
                 stmt3 = select(KeywordAlert.id, KeywordAlert.query_text).where(KeywordAlert.id.in_(qids))
                 queries = dict(session.execute(stmt3).all())
@@ -387,6 +396,13 @@ class Sender:
             url = targets.get(row.target_id)
             if url is None:
                 return RowOutcome(row.id, "skipped", "target removed")
+            if row.target_id in self._subscriber_targets:
+                # Checked when the subscriber added it, and again now: a name can resolve to another
+                # address since (DNS rebinding onto the operator's network).
+                try:
+                    await asyncio.to_thread(check_subscriber_target, url, self._policy)
+                except TargetRefused as exc:
+                    return RowOutcome(row.id, "bounce", f"target refused at send time: {exc}"[:500])
             item = self._item(art, (row.reasons or {}).get("channels", []))
             body = "\n".join([*(f"- {b}" for b in item.bullets), item.url])
             result = await self.poster.post(url, item.title, body)

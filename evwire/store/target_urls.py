@@ -46,8 +46,8 @@ def _posting_host(url: str) -> str | None:
 def check_subscriber_target(url: str, policy: AddressPolicy) -> None:
     """Raise TargetRefused unless a subscriber may have alerts posted to ``url``.
 
-    Resolves the host here (when the target is added). The sender posts through Apprise, which
-    resolves again, so a name whose address changes later is not re-checked at send time.
+    Resolves the host here: when the target is added, and again by the sender before every post (a
+    name may point elsewhere since). Apprise then resolves it once more; that last window is small.
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme not in SUBSCRIBER_SCHEMES:

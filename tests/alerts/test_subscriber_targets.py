@@ -63,6 +63,13 @@ def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
     server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def _local_webhook_allowed(svc: Services) -> None:
+    """The sender re-checks a subscriber's target before each post, with the instance's settings: let
+    the test webhook's one address through, as LOCAL does when the targets are added."""
+    svc.settings.feed_allow_networks = "127.0.0.1/32"
+
+
 def reader(svc: Services, email: str, slugs: list[str], *, confirmed: bool = True, **prefs: object) -> int:
     with svc.db.session() as s:
         sub = subscribe(s, email, slugs, now=T0)
@@ -118,6 +125,25 @@ def test_subscriber_target_gets_the_sample_article_once(
     assert received[0]["title"] == sample().title
     assert "Xiaomi" in received[0]["title"] + received[0]["message"]
     assert {r.status for r in outbox(svc)} == {"sent"}
+
+
+def test_subscriber_target_refused_at_send_time_when_its_address_is_no_longer_allowed(
+    svc: Services, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    """Checked when added, and again before each post: a host name that now resolves into the operator's
+    network (DNS rebinding) gets nothing; the row is a permanent failure that says why."""
+    url, received = webhook
+    sid = reader(svc, "x@example.org", ["xiaomi"])
+    tid = own_target(svc, sid, url)  # allowed when added
+    post(svc, sample())
+    svc.settings.feed_allow_networks = ""  # as if the name now pointed at a private address
+    send(svc)
+    assert received == []
+    row = next(r for r in outbox(svc) if r.target_id == tid)
+    assert row.status == "failed"
+    assert "target refused at send time" in (row.last_error or "")
+    assert "not a public address" in (row.last_error or "")
+    assert {r.status for r in outbox(svc) if r.target_id is None} == {"sent"}  # the mail still went
 
 
 def test_subscriber_target_of_an_unconfirmed_subscriber_gets_nothing(
