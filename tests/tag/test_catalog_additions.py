@@ -33,7 +33,7 @@ def _found(tagger: Tagger, title: str, body: str) -> set[str]:
             "Ather Energy and TVS Motor gain as India's electric scooter sales rise",
             "Ather Energy sold more Rizta scooters in May, and TVS Motor said iQube registrations climbed,"
             " while Bajaj Auto kept its lead with the Chetak.",
-            {"ather-energy", "tvs-motor", "bajaj-auto"},
+            {"ather", "tvs", "bajaj"},
         ),
         (
             "Microvast and Amprius report higher battery revenue",
@@ -47,6 +47,12 @@ def _found(tagger: Tagger, title: str, body: str) -> set[str]:
             " Scania readies its own battery-electric tractors.",
             {"paccar", "traton"},
         ),
+        (
+            "STMicroelectronics and onsemi see silicon carbide demand from carmakers recover",
+            "STMicroelectronics said orders from electric vehicle makers improved, and onsemi and"
+            " Wolfspeed both pointed to a recovery in silicon carbide chips for EV inverters.",
+            {"stmicroelectronics", "onsemi", "wolfspeed"},
+        ),
     ],
 )
 def test_new_companies_are_found(tagger: Tagger, title: str, body: str, expected: set[str]) -> None:
@@ -58,6 +64,6 @@ def test_ambiguous_new_names_in_ordinary_english_are_not_tagged(tagger: Tagger) 
         tagger,
         "Workhorse of the kitchen: a cast-iron pan",
         "Workhorse pans last for decades. Natron was used by Egyptian embalmers, and Lightyear remains a"
-        " favourite toy among children.",
+        " favourite toy among children. Shell collectors met on the beach; Tritium glows faintly.",
     )
-    assert not found & {"workhorse", "natron-energy", "lightyear"}
+    assert not found & {"workhorse", "natron", "lightyear", "shell", "tritium"}
