@@ -23,13 +23,12 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import httpx
-from sqlalchemy import insert
 
 from evwire.errors import EvwireError, IngestError
 from evwire.ingest.dedupe import StoryIndex, signature
@@ -42,9 +41,9 @@ from evwire.ingest.websub import links_from_header
 from evwire.pipeline import Services, post_article, tag_parsed
 from evwire.store.articles_batch import (
     NewArticle,
+    insert_feed_items,
     insert_new_articles,
-    insert_stories,
-    stored_identities,
+    new_for_sure,
     transient_article,
 )
 from evwire.store.feeds import (
@@ -59,7 +58,7 @@ from evwire.store.feeds import (
     record_states,
     state_values,
 )
-from evwire.store.stories import load_story_index, new_story
+from evwire.store.stories import RunGrouping, load_story_index, new_story
 from evwire.store.tables import Feed, FeedItem
 from evwire.tag.types import Tagging
 
@@ -146,20 +145,6 @@ class _Context:
     backfill: bool
     report: PassReport
     added: list[int]  # article ids put in the story index, forgotten if the transaction rolls back
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """Stand-in story-index id of the k-th article of a run until its row exists."""
-
-    k: int
-
-
-@dataclass(frozen=True)
-class _NewStory:
-    """Stand-in story id of a run's k-th article when it starts a story, until the row exists."""
-
-    k: int
 
 
 class Poller:
@@ -438,37 +423,19 @@ class Poller:
         feed.backfilled = True
 
     def _plan(self, session, todo: list[_Item]) -> list[tuple[_Item, Tagging | None]]:  # noqa: ANN001
-        """Tag the items that can be stored together: new guids whose URL and text no stored article
-        and no earlier item of this poll has (anything else may be an update, decided one by one).
-        The others come back with no tagging."""
+        """Tag the items that can be stored together (``articles_batch.new_for_sure``); the others
+        come back with no tagging and are stored one by one, where updates are decided."""
         if not self.batch_new_items or not todo:
             return [(it, None) for it in todo]
-        fresh = [it for it in todo if it.previous is None]
-        stored_urls, stored_hashes = stored_identities(
-            session, [it.article.url for it in fresh if it.article.url], [it.digest for it in fresh]
+        sure = new_for_sure(
+            session, [(it.guid, it.article.url, it.digest, it.previous is not None) for it in todo]
         )
-        seen_guids: set[str] = set()
-        seen_urls: set[str] = set()
-        seen_hashes: set[str] = set()
-        tagger = self.services.tagger
         out: list[tuple[_Item, Tagging | None]] = []
-        for it in todo:
-            url = it.article.url
-            alone = (
-                it.previous is not None
-                or it.guid in seen_guids
-                or it.digest in seen_hashes
-                or it.digest in stored_hashes
-                or bool(url and (url in seen_urls or url in stored_urls))
-            )
-            seen_guids.add(it.guid)
-            seen_hashes.add(it.digest)
-            if url:
-                seen_urls.add(url)
+        for it, new in zip(todo, sure, strict=True):
             tagging = None
-            if not alone:
+            if new:
                 try:
-                    tagging = tag_parsed(it.article, tagger)
+                    tagging = tag_parsed(it.article, self.services.tagger)
                 except Exception:  # noqa: BLE001 - stored alone, where post_article meets the same error
                     tagging = None
             out.append((it, tagging))
@@ -479,76 +446,40 @@ class Poller:
         fails, the savepoint is rolled back and each item is stored on its own, so one bad item
         costs only itself, exactly as when every item was stored alone."""
         feed, now = ctx.feed, ctx.now
-        index = self.story_index()
         sigs = [signature(f"{it.article.title}\n\n{it.article.body}") for it, _ in run]
-        pending: list[_Pending] = []
+        grouping: RunGrouping | None = None
         try:
             with session.begin_nested():
-                groups: list[Hashable] = []
-                for k, sig in enumerate(sigs):
-                    # Grouped in order, each against the index holding the run's earlier items,
-                    # as one by one; stand-in ids until the rows exist.
-                    match = index.best_match(sig) if sig.size else None
-                    group = match.group_id if match is not None else _NewStory(k)
-                    pending.append(_Pending(k))
-                    index.add_signature(pending[-1], sig, group)
-                    groups.append(group)
-                fresh = list(dict.fromkeys(g for g in groups if isinstance(g, _NewStory)))
-                story_of: dict[Hashable, int] = dict(
-                    zip(fresh, insert_stories(session, len(fresh), now=now), strict=True)
-                )
-                story_ids = [story_of[g] if isinstance(g, _NewStory) else int(g) for g in groups]  # type: ignore[call-overload]
+                grouping = RunGrouping(self.story_index(), sigs)
+                story_ids = grouping.story_ids(session, now=now)
                 new = [
-                    NewArticle(
-                        it.article,
-                        tagging,
-                        it.digest,
-                        story_id=story_id,
-                        feed_id=feed.id,
-                        guid=it.guid,
-                        is_backfill=ctx.backfill,
-                    )
+                    NewArticle(it.article, tagging, it.digest, story_id, feed.id, it.guid, ctx.backfill)
                     for (it, tagging), story_id in zip(run, story_ids, strict=True)
                 ]
                 ids = insert_new_articles(session, new, now=now)
-                alerts = self.services.alerts
-                if alerts is not None:
-                    alerts.match_articles(
-                        session,
-                        [
-                            (transient_article(i, a, now=now), a.tagging)
-                            for i, a in zip(ids, new, strict=True)
-                        ],
-                        now=now,
-                    )
-                session.execute(
-                    insert(FeedItem),
-                    [
-                        {
-                            "feed_id": feed.id,
-                            "guid": it.guid,
-                            "fingerprint": it.fingerprint,
-                            "article_id": article_id,
-                            "signature": sig.to_bytes(),
-                            "first_seen_at": now,
-                            "updated_at": now,
-                        }
-                        for (it, _), article_id, sig in zip(run, ids, sigs, strict=True)
-                    ],
+                if self.services.alerts is not None:
+                    found = [
+                        (transient_article(i, a, now=now), a.tagging) for i, a in zip(ids, new, strict=True)
+                    ]
+                    self.services.alerts.match_articles(session, found, now=now)
+                rows = zip(run, ids, sigs, strict=True)
+                insert_feed_items(
+                    session,
+                    feed.id,
+                    [(it.guid, it.fingerprint, i, sig.to_bytes()) for (it, _), i, sig in rows],
+                    now=now,
                 )
         except Exception:  # noqa: BLE001 - one by one below, where a bad item is skipped or raises as before
             log.warning("storing %d new items together failed; storing them one by one", len(run),
                         exc_info=True, extra={"feed_id": feed.id})  # fmt: skip
-            for p in pending:
-                index.remove(p)
+            if grouping is not None:
+                grouping.forget()
             for it, tagging in run:
                 self._store_one(session, it, ctx, tagging)
             return
-        for p in pending:
-            index.remove(p)
-        for article_id, sig, story_id in zip(ids, sigs, story_ids, strict=True):
-            index.add_signature(article_id, sig, story_id)
-            ctx.added.append(article_id)
+        grouping.settle(ids, story_ids)
+        ctx.added.extend(ids)
+        for article_id in ids:
             log.info("article stored (created=%s)", True, extra={"article_id": article_id})
         ctx.report.new_articles += len(ids)
         ctx.report.backfill_articles += len(ids) * int(ctx.backfill)

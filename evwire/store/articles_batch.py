@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from evwire.ingest.types import ParsedArticle
 from evwire.store.companies import company_ids
 from evwire.store.figures_csv import check_figure, period_start
-from evwire.store.tables import Article, ArticlePerson, ArticleTicker, DeliveryFigure, Mention, Story
+from evwire.store.tables import Article, ArticlePerson, ArticleTicker, DeliveryFigure, FeedItem, Mention
 from evwire.tag.types import Tagging
 
 log = logging.getLogger(__name__)
@@ -63,19 +63,36 @@ def stored_identities(
     return found_urls & set(url_list), found_hashes & set(hash_list)
 
 
-def insert_stories(session: Session, count: int, *, now: datetime) -> list[int]:
-    """``count`` new stories (as ``stories.new_story`` makes them), ids ascending."""
-    if not count:
-        return []
-    rows = session.execute(insert(Story).returning(Story.id), [{"created_at": now}] * count)
-    return sorted(rows.scalars())
-
-
 def _company_ids(session: Session) -> dict[str, int]:
     ids = session.info.get("company_ids")  # shared with apply_tagging: one lookup per transaction
     if ids is None:
         ids = session.info["company_ids"] = company_ids(session)
     return ids
+
+
+def new_for_sure(session: Session, items: Sequence[tuple[str, str | None, str, bool]]) -> list[bool]:
+    """For a poll's items in feed order, as (guid, URL, content hash, seen before in the feed): whether
+    each is new for sure — a new guid whose URL and text no stored article and no earlier item of the
+    poll has. Anything else may be an update of a stored article, decided one by one."""
+    fresh = [(url, digest) for _, url, digest, known in items if not known]
+    stored_urls, stored_hashes = stored_identities(session, [u for u, _ in fresh if u], [h for _, h in fresh])
+    seen_guids: set[str] = set()
+    seen_urls: set[str] = set()
+    seen_hashes: set[str] = set()
+    out: list[bool] = []
+    for guid, url, digest, known in items:
+        out.append(
+            not known
+            and guid not in seen_guids
+            and digest not in seen_hashes
+            and digest not in stored_hashes
+            and not (url and (url in seen_urls or url in stored_urls))
+        )
+        seen_guids.add(guid)
+        seen_hashes.add(digest)
+        if url:
+            seen_urls.add(url)
+    return out
 
 
 def insert_new_articles(session: Session, new: Sequence[NewArticle], *, now: datetime) -> list[int]:
@@ -231,4 +248,25 @@ def transient_article(article_id: int, a: NewArticle, *, now: datetime) -> Artic
         guid=a.guid,
         is_backfill=a.is_backfill,
         story_id=a.story_id,
+    )
+
+
+def insert_feed_items(
+    session: Session, feed_id: int, items: Sequence[tuple[str, str, int, bytes]], *, now: datetime
+) -> None:
+    """The feed_items rows of new articles: (guid, fingerprint, article id, signature bytes) each."""
+    session.execute(
+        insert(FeedItem),
+        [
+            {
+                "feed_id": feed_id,
+                "guid": guid,
+                "fingerprint": fingerprint,
+                "article_id": article_id,
+                "signature": sig,
+                "first_seen_at": now,
+                "updated_at": now,
+            }
+            for guid, fingerprint, article_id, sig in items
+        ],
     )

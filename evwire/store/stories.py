@@ -8,11 +8,11 @@ on ``feed_items.signature`` so a poller rebuilds its index from the database at 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, FromClause, and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, bindparam, exists, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from evwire.ingest.dedupe import Signature, StoryIndex
@@ -35,6 +35,64 @@ def new_story(session: Session, *, now: datetime) -> int:
     session.add(story)
     session.flush()
     return story.id
+
+
+def insert_stories(session: Session, count: int, *, now: datetime) -> list[int]:
+    """``count`` new stories (as ``new_story`` makes them) in one statement, ids ascending."""
+    if not count:
+        return []
+    return sorted(session.execute(insert(Story).returning(Story.id), [{"created_at": now}] * count).scalars())
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Stand-in index id of a run's k-th article until its row exists."""
+
+    k: int
+
+
+@dataclass(frozen=True)
+class _NewStory:
+    """Stand-in story id of a run's k-th article when it starts a story, until the row exists."""
+
+    k: int
+
+
+class RunGrouping:
+    """Story groups for a run of new articles stored together (docs/decisions/0017).
+
+    Each article is matched in order against the index holding the run's earlier articles, as when
+    they are stored one by one, under stand-in ids; ``story_ids`` inserts the new stories, ``settle``
+    swaps the stand-ins for the stored ids (same index, same bucket order), ``forget`` drops them
+    when the run's savepoint rolled back.
+    """
+
+    def __init__(self, index: StoryIndex, sigs: Sequence[Signature]) -> None:
+        self.index, self.sigs = index, list(sigs)
+        self.pending: list[_Pending] = []
+        self.groups: list[Hashable] = []
+        for k, sig in enumerate(self.sigs):
+            match = index.best_match(sig) if sig.size else None
+            group = match.group_id if match is not None else _NewStory(k)
+            self.pending.append(_Pending(k))
+            index.add_signature(self.pending[-1], sig, group)
+            self.groups.append(group)
+
+    def story_ids(self, session: Session, *, now: datetime) -> list[int]:
+        """The story of each article, new stories inserted."""
+        fresh = list(dict.fromkeys(g for g in self.groups if isinstance(g, _NewStory)))
+        story_of = dict(zip(fresh, insert_stories(session, len(fresh), now=now), strict=True))
+        return [story_of[g] if isinstance(g, _NewStory) else int(g) for g in self.groups]  # type: ignore[call-overload]
+
+    def settle(self, article_ids: Sequence[int], story_ids: Sequence[int]) -> None:
+        self.forget()
+        for article_id, sig, story_id in zip(article_ids, self.sigs, story_ids, strict=True):
+            self.index.add_signature(article_id, sig, story_id)
+
+    def forget(self) -> None:
+        for p in self.pending:
+            self.index.remove(p)
+        self.pending = []
 
 
 def load_story_index(session: Session, *, now: datetime, window: timedelta = STORY_WINDOW) -> StoryIndex:
