@@ -17,7 +17,7 @@ import yaml
 from evwire.errors import CatalogError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-TICKER_RE = re.compile(r"^[A-Z]+:[A-Z0-9.\- ]+$")
+TICKER_RE = re.compile(r"^[A-Z]+:[A-Z0-9.&\- ]+$")  # & for NSE:M&M
 KINDS = {
     "carmaker",
     "ev-brand",

@@ -62,6 +62,9 @@ EXCHANGES = {
     "TSX": "TSX",
     "SWX": "SWX",
     "BME": "BME",
+    "NSE": "NSE",  # National Stock Exchange of India
+    "BSE": "BOM",  # Bombay Stock Exchange, as Google Finance spells it (the catalog's form)
+    "BOM": "BOM",
 }
 SUFFIXES = {
     "HK": "HKG",
@@ -81,6 +84,8 @@ SUFFIXES = {
     "O": "NASDAQ",  # Reuters RICs: TSLA.O, NIO.N
     "OQ": "NASDAQ",
     "N": "NYSE",
+    "NS": "NSE",  # Yahoo/Reuters: TATAMOTORS.NS, 500570.BO
+    "BO": "BOM",
 }
 US_EXCHANGES = ("NASDAQ", "NYSE", "OTCMKTS")
 
@@ -90,15 +95,18 @@ _EX = "|".join(sorted(map(re.escape, EXCHANGES), key=len, reverse=True))
 EXCHANGE_BEFORE_RE = re.compile(rf"(?<![A-Za-z0-9])(?P<ex>{_EX})\s?$")
 # "EXCHANGE: SYMBOL"; a share class after a space ("VOLCAR B") only right before ")" "," or ";".
 COLON_RE = re.compile(
-    r":\s?(?P<sym>\d{1,6}(?![\d.])|[A-Z][A-Z0-9]{0,6}(?:\.[A-Z](?![A-Za-z]))?(?: [AB](?=[),;]))?)"
+    r":\s?(?P<sym>\d{1,6}(?![\d.])|[A-Z](?:[A-Z0-9]|&(?=[A-Z])){0,11}(?:-[A-Z]{1,6})?"
+    r"(?:\.[A-Z](?![A-Za-z]))?(?: [AB](?=[),;]))?)"
     r"(?![A-Za-z0-9])"
 )
 DOLLAR_RE = re.compile(r"\$(?P<sym>[A-Z]{1,5})(?![A-Za-z0-9])")
 SUFFIX_RE = re.compile(
     r"\.(?P<suf>" + "|".join(sorted(SUFFIXES, key=len, reverse=True)) + r")(?![A-Za-z0-9])"
 )
-SYMBOL_BEFORE_RE = re.compile(r"(?<![A-Za-z0-9.])(?P<sym>\d{4,6}|[A-Z][A-Z0-9]{0,5})$")
-WINDOW = 12  # characters behind an anchor searched for the exchange or symbol
+SYMBOL_BEFORE_RE = re.compile(
+    r"(?<![A-Za-z0-9.&-])(?P<sym>\d{4,6}|[A-Z](?:[A-Z0-9]|&(?=[A-Z])){0,11}(?:-[A-Z]{1,6})?)$"
+)
+WINDOW = 18  # characters behind an anchor searched for the exchange or symbol (BAJAJ-AUTO.NS)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from evwire.tag.catalog import load_catalog
 from evwire.tag.tagger import Tagger
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_catalog(), facts=False)
 
 
 def tickers(tagger: Tagger, text: str) -> list[tuple[str, str, str | None]]:
@@ -56,6 +62,31 @@ def tickers(tagger: Tagger, text: str) -> list[tuple[str, str, str | None]]:
 )
 def test_tickers_forms(small_tagger: Tagger, text: str, expected: list[tuple[str, str, str | None]]) -> None:
     assert tickers(small_tagger, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Tata Motors (NSE: TATAMOTORS, BSE: 500570) rose.",
+            [("NSE", "TATAMOTORS", "tata-motors"), ("BOM", "500570", "tata-motors")],
+        ),
+        (
+            "Mahindra (NSE:M&M) and Bajaj Auto (BAJAJ-AUTO.NS).",
+            [("NSE", "M&M", "mahindra"), ("NSE", "BAJAJ-AUTO", "bajaj")],
+        ),
+        (
+            "Tata Motors (500570.BO) and Ola Electric (OLAELEC.NS).",
+            [("BOM", "500570", "tata-motors"), ("NSE", "OLAELEC", "ola-electric")],
+        ),
+        ("AT&T said so. The R&D budget (NYSE: F) grew.", [("NYSE", "F", "ford")]),
+    ],
+)
+def test_tickers_indian_listings_with_the_real_catalog(
+    tagger: Tagger, text: str, expected: list[tuple[str, str, str | None]]
+) -> None:
+    """NSE symbols run to 10 characters and may hold & or a hyphen; BSE is Google Finance's BOM."""
+    assert tickers(tagger, text) == expected
 
 
 @pytest.mark.parametrize(
