@@ -178,10 +178,34 @@ class StoryIndex:
             return
         for band, key in enumerate(_band_keys(sig)):
             bucket = self._buckets[band].get(key)
-            if bucket and doc_id in bucket:
-                bucket.remove(doc_id)
+            at = _last_index(bucket, doc_id) if bucket else None
+            if bucket is not None and at is not None:
+                del bucket[at]
                 if not bucket:
                     del self._buckets[band][key]
+
+    def rename(self, doc_id: Hashable, new_id: Hashable, group_id: Hashable) -> None:
+        """Give an indexed document another id and group, keeping its place in every bucket (a
+        stand-in id swapped for the stored one: the index ends as if it had been added so)."""
+        sig = self._sigs.pop(doc_id)
+        del self._groups[doc_id]
+        self._sigs[new_id] = sig
+        self._groups[new_id] = group_id
+        if sig.size:
+            for band, key in enumerate(_band_keys(sig)):
+                bucket = self._buckets[band][key]
+                at = _last_index(bucket, doc_id)
+                assert at is not None
+                bucket[at] = new_id
+
+
+def _last_index(bucket: list[Hashable], doc_id: Hashable) -> int | None:
+    """Where ``doc_id`` is in a bucket, searched from the end: the documents removed or renamed are
+    mostly the newest (a rolled-back poll, a run's stand-ins)."""
+    for i in range(len(bucket) - 1, -1, -1):
+        if bucket[i] == doc_id:
+            return i
+    return None
 
 
 def _band_keys(sig: Signature) -> list[bytes]:

@@ -85,9 +85,9 @@ class RunGrouping:
         return [story_of[g] if isinstance(g, _NewStory) else int(g) for g in self.groups]  # type: ignore[call-overload]
 
     def settle(self, article_ids: Sequence[int], story_ids: Sequence[int]) -> None:
-        self.forget()
-        for article_id, sig, story_id in zip(article_ids, self.sigs, story_ids, strict=True):
-            self.index.add_signature(article_id, sig, story_id)
+        for p, article_id, story_id in zip(self.pending, article_ids, story_ids, strict=True):
+            self.index.rename(p, article_id, story_id)
+        self.pending = []
 
     def forget(self) -> None:
         for p in self.pending:

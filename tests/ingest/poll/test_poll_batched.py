@@ -156,7 +156,7 @@ def test_poll_batched_items_stored_exactly_as_one_by_one(
     svc: Services, reference_svc: Services, site: Site
 ) -> None:
     batched, poller = _run(svc, site, batched=True)
-    alone, _ = _run(reference_svc, site, batched=False)
+    alone, reference = _run(reference_svc, site, batched=False)
     # the feed URLs differ by name only, and no stored column holds them
     for table, rows in alone.items():
         assert batched[table] == rows, table
@@ -165,6 +165,13 @@ def test_poll_batched_items_stored_exactly_as_one_by_one(
     assert batched["delivery_figures"] and batched["article_tickers"] and batched["article_people"]
     assert batched["outbox"]
     assert len(poller.story_index()) == 9  # every new article once, no stand-ins left behind
+    assert _index_state(poller) == _index_state(reference)  # same groups, same bucket order
+
+
+def _index_state(poller: Poller) -> tuple[object, ...]:
+    index = poller.story_index()
+    buckets = [{key: list(docs) for key, docs in band.items() if docs} for band in index._buckets]
+    return dict(index._groups), buckets
 
 
 class _Refusing:
