@@ -19,7 +19,8 @@ the same run, a sequential ``requests`` + ``feedparser`` loop polls a sample of 
 host keeps at most 2 requests at once (the default), but the minimum gap between starts to one
 host is set to 0 for the run (the default 1 s would cap H hosts at H polls/s; real feeds spread over
 thousands of hosts). Peak RSS of the poller's process is reported (the server runs apart), and the CPU
-time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time much less).
+time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time much less), and the
+writer thread's CPU time per item stored in pass 1 (docs/decisions/0017).
 ``--latency MS`` makes the server wait that long before every reply, for both sides: a stand-in for
 the network round trip of real feeds, which a sequential loop pays once per feed (default 0: a
 loopback server answers at once, so the sequential loop is bound by its own CPU, not by waiting).
@@ -225,7 +226,19 @@ def poll_bench(args: argparse.Namespace) -> None:
     urllib.request.urlopen(bump, timeout=30).close()  # noqa: S310 - the local bench server
 
     poller = Poller(svc)
+    storing = [0.0]  # CPU seconds of the writer thread in store_polls during pass 1
+    store_polls = poller.store_polls
+
+    def timed_store(polls):  # noqa: ANN001, ANN202
+        started = time.thread_time()
+        try:
+            return store_polls(polls)
+        finally:
+            storing[0] += time.thread_time() - started
+
+    poller.store_polls = timed_store  # type: ignore[method-assign]
     first = asyncio.run(poller.run_pass())
+    poller.store_polls = store_polls  # type: ignore[method-assign]
     with svc.db.session() as session:
         stored = session.query(FeedItem).count()
         session.execute(update(Feed).values(next_poll_at=datetime.now(UTC)))
@@ -254,6 +267,8 @@ def poll_bench(args: argparse.Namespace) -> None:
     print(f"pass 1 (mix: {len(changed):,} feeds 200 with 20 items, {n - len(changed):,} 304): "
           f"{first.seconds:.1f} s, {mixed:,.0f} polls/s, {stored:,} items stored = "
           f"{stored / first.seconds:,.0f} items stored/s; failed {first.failed}")  # fmt: skip
+    print(f"storing in pass 1 (parse, tag, group, store, per feed transaction): "
+          f"{storing[0] * 1000 / max(1, stored):.2f} ms CPU per item stored")  # fmt: skip
     print(f"pass 2 (all {second.not_modified:,} conditional, 304): {second.seconds:.1f} s, "
           f"{cond:,.0f} conditional polls/s, {cpu_304 * 1000:.2f} ms CPU per poll (all of the poller's "
           f"work: claim, fetch, schedule, store); failed {second.failed}")  # fmt: skip

@@ -477,6 +477,10 @@ class Poller:
             for it, tagging in run:
                 self._store_one(session, it, ctx, tagging)
             return
+        except BaseException:  # interrupted: no stand-in may stay in the index
+            if grouping is not None:
+                grouping.forget()
+            raise
         grouping.settle(ids, story_ids)
         ctx.added.extend(ids)
         for article_id in ids:
