@@ -35,6 +35,16 @@ def test_layout_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
+def test_layout_ruff_formatted() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "evwire", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
 def test_layout_mypy_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "evwire"], cwd=ROOT, capture_output=True, text=True
