@@ -11,16 +11,17 @@ takes the company off the article.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evwire.errors import EvwireError, NotFoundError
 from evwire.ingest.types import ParsedArticle
 from evwire.store.companies import company_ids
-from evwire.store.tables import Article, ArticlePerson, ArticleTicker, Company, Mention
+from evwire.store.tables import Article, ArticlePerson, ArticleTicker, Base, Company, Mention
 from evwire.tag.types import Tagging
 
 EDITOR_ROLES = ("about", "mentioned", "excluded")
@@ -121,38 +122,54 @@ def apply_tagging(session: Session, article: Article, tagging: Tagging, *, fresh
         session.execute(delete(ArticlePerson).where(ArticlePerson.article_id == article.id))
         session.flush()
         taken = set(session.scalars(select(Mention.company_id).where(Mention.article_id == article.id)))
+    mentions, tickers, people = tagging_rows(article.id, tagging, ids, taken=taken)
+    for table, rows in ((Mention, mentions), (ArticleTicker, tickers), (ArticlePerson, people)):
+        if rows:
+            session.execute(insert(Base.metadata.tables[table.__tablename__]), rows)
+    session.flush()
+    session.expire(article, ["mentions", "tickers", "people"])
+
+
+def tagging_rows(
+    article_id: int, tagging: Tagging, ids: Mapping[str, int], *, taken: Iterable[int] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The automatic (mentions, tickers, people) rows of one article's tagging: one mention per known
+    company (none for ``taken`` ones, which an editor has set), each ticker and person once; slugs the
+    database does not know (catalog not synced) are skipped."""
+    seen = set(taken)
+    mentions: list[dict[str, Any]] = []
     for tag in (*tagging.about, *tagging.mentioned):
         cid = ids.get(tag.slug)
-        if cid is None or cid in taken:
+        if cid is None or cid in seen:
             continue
-        taken.add(cid)
-        session.add(
-            Mention(
-                article_id=article.id, company_id=cid, score=float(tag.score), role=tag.role, origin="auto"
-            )
+        seen.add(cid)
+        mentions.append(
+            {
+                "article_id": article_id,
+                "company_id": cid,
+                "score": float(tag.score),
+                "role": tag.role,
+                "origin": "auto",
+            }
         )
+    tickers: list[dict[str, Any]] = []
     seen_tickers: set[tuple[str, str]] = set()
     for t in tagging.tickers:
-        key = (t.exchange, t.symbol)
-        if key in seen_tickers:
+        if (t.exchange, t.symbol) in seen_tickers:
             continue
-        seen_tickers.add(key)
-        session.add(
-            ArticleTicker(
-                article_id=article.id,
-                exchange=t.exchange,
-                symbol=t.symbol,
-                company_id=ids.get(t.company) if t.company else None,
-            )
+        seen_tickers.add((t.exchange, t.symbol))
+        company_id = ids.get(t.company) if t.company else None
+        tickers.append(
+            {"article_id": article_id, "exchange": t.exchange, "symbol": t.symbol, "company_id": company_id}
         )
+    people: list[dict[str, Any]] = []
     seen_people: set[str] = set()
     for p in tagging.people:
         if p.name in seen_people:
             continue
         seen_people.add(p.name)
-        session.add(ArticlePerson(article_id=article.id, name=p.name, company_id=ids.get(p.company)))
-    session.flush()
-    session.expire(article, ["mentions", "tickers", "people"])
+        people.append({"article_id": article_id, "name": p.name, "company_id": ids.get(p.company)})
+    return mentions, tickers, people
 
 
 def _company_id(session: Session, slug: str) -> int:

@@ -20,8 +20,9 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from evwire.ingest.types import ParsedArticle
+from evwire.store.articles import tagging_rows
 from evwire.store.companies import company_ids
-from evwire.store.figures_csv import check_figure, period_start
+from evwire.store.figures import extracted_figure_rows
 from evwire.store.tables import Article, ArticlePerson, ArticleTicker, Base, DeliveryFigure, Mention
 from evwire.tag.types import Tagging
 
@@ -133,8 +134,13 @@ def insert_new_articles(session: Session, new: Sequence[NewArticle], *, now: dat
     people: list[dict[str, Any]] = []
     figures: list[dict[str, Any]] = []
     for article_id, a in zip(ids, new, strict=True):
-        _tag_rows(article_id, a.tagging, cids, mentions, tickers, people)
-        figures += _figure_rows(article_id, a, cids, now)
+        m, t, p = tagging_rows(article_id, a.tagging, cids)
+        mentions += m
+        tickers += t
+        people += p
+        figures += extracted_figure_rows(
+            a.tagging.facts, article_id=article_id, source_url=a.parsed.url, ids=cids, now=now
+        )
     for table, values in (
         (Mention, mentions),
         (ArticleTicker, tickers),
@@ -144,95 +150,6 @@ def insert_new_articles(session: Session, new: Sequence[NewArticle], *, now: dat
         if values:
             session.execute(insert(Base.metadata.tables[table.__tablename__]), values)
     return ids
-
-
-def _tag_rows(
-    article_id: int,
-    tagging: Tagging,
-    cids: dict[str, int],
-    mentions: list[dict[str, Any]],
-    tickers: list[dict[str, Any]],
-    people: list[dict[str, Any]],
-) -> None:
-    """The rows ``apply_tagging(..., fresh=True)`` adds for one article (same skipping rules)."""
-    taken: set[int] = set()
-    for tag in (*tagging.about, *tagging.mentioned):
-        cid = cids.get(tag.slug)
-        if cid is None or cid in taken:
-            continue
-        taken.add(cid)
-        mentions.append(
-            {
-                "article_id": article_id,
-                "company_id": cid,
-                "score": float(tag.score),
-                "role": tag.role,
-                "origin": "auto",
-            }
-        )
-    seen_tickers: set[tuple[str, str]] = set()
-    for t in tagging.tickers:
-        key = (t.exchange, t.symbol)
-        if key in seen_tickers:
-            continue
-        seen_tickers.add(key)
-        tickers.append(
-            {
-                "article_id": article_id,
-                "exchange": t.exchange,
-                "symbol": t.symbol,
-                "company_id": cids.get(t.company) if t.company else None,
-            }
-        )
-    seen_people: set[str] = set()
-    for p in tagging.people:
-        if p.name in seen_people:
-            continue
-        seen_people.add(p.name)
-        people.append({"article_id": article_id, "name": p.name, "company_id": cids.get(p.company)})
-
-
-def _figure_rows(article_id: int, a: NewArticle, cids: dict[str, int], now: datetime) -> list[dict[str, Any]]:
-    """The rows ``replace_extracted_figures`` adds for a new article (same checks, same log line)."""
-    out: list[dict[str, Any]] = []
-    stored: set[tuple[object, ...]] = set()
-    for fact in a.tagging.facts:
-        try:
-            f = check_figure(
-                company=fact.company,
-                period=fact.period,
-                metric=fact.metric,
-                kind=fact.kind,
-                value=fact.value,
-                lower_bound=fact.lower_bound,
-                scope=fact.scope,
-                source_url=a.parsed.url,
-                origin="extracted",
-                companies=cids.keys(),
-            )
-        except ValueError as exc:
-            log.info("fact skipped: %s", exc, extra={"article_id": article_id})
-            continue
-        if f.identity() in stored:
-            continue
-        stored.add(f.identity())
-        out.append(
-            {
-                "company_id": cids[f.company],
-                "period": f.period,
-                "period_start": period_start(f.period),
-                "metric": f.metric,
-                "kind": f.kind,
-                "value": f.value,
-                "lower_bound": f.lower_bound,
-                "scope": f.scope,
-                "source_url": f.source_url,
-                "article_id": article_id,
-                "origin": f.origin,
-                "recorded_at": now,
-            }
-        )
-    return out
 
 
 def transient_article(article_id: int, a: NewArticle, *, now: datetime) -> Article:

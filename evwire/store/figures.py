@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from evwire.store.companies import company_ids
@@ -26,7 +27,7 @@ from evwire.store.figures_csv import (
     period_start,
     read_figures_csv,
 )
-from evwire.store.tables import Article, Company, DeliveryFigure
+from evwire.store.tables import Article, Base, Company, DeliveryFigure
 from evwire.tag.types import FactTag
 
 log = logging.getLogger(__name__)
@@ -274,21 +275,61 @@ def import_figures(session: Session, figures: Sequence[FigureIn], *, now: dateti
     return ImportResult(added, unchanged)
 
 
+def _values(f: FigureIn, company_id: int, *, now: datetime, article_id: int | None = None) -> dict[str, Any]:
+    return {
+        "company_id": company_id,
+        "period": f.period,
+        "period_start": period_start(f.period),
+        "metric": f.metric,
+        "kind": f.kind,
+        "value": f.value,
+        "lower_bound": f.lower_bound,
+        "scope": f.scope,
+        "source_url": f.source_url,
+        "article_id": article_id,
+        "origin": f.origin,
+        "recorded_at": now,
+    }
+
+
 def _row(f: FigureIn, company_id: int, *, now: datetime, article_id: int | None = None) -> DeliveryFigure:
-    return DeliveryFigure(
-        company_id=company_id,
-        period=f.period,
-        period_start=period_start(f.period),
-        metric=f.metric,
-        kind=f.kind,
-        value=f.value,
-        lower_bound=f.lower_bound,
-        scope=f.scope,
-        source_url=f.source_url,
-        article_id=article_id,
-        origin=f.origin,
-        recorded_at=now,
-    )
+    return DeliveryFigure(**_values(f, company_id, now=now, article_id=article_id))
+
+
+def extracted_figure_rows(
+    facts: Sequence[FactTag],
+    *,
+    article_id: int,
+    source_url: str | None,
+    ids: Mapping[str, int],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The ``delivery_figures`` rows of an article's extracted facts (``origin='extracted'``, the article as
+    source), once each. Facts naming an unknown company or a bad period are skipped (logged)."""
+    out: list[dict[str, Any]] = []
+    stored: set[tuple[object, ...]] = set()
+    for fact in facts:
+        try:
+            f = check_figure(
+                company=fact.company,
+                period=fact.period,
+                metric=fact.metric,
+                kind=fact.kind,
+                value=fact.value,
+                lower_bound=fact.lower_bound,
+                scope=fact.scope,
+                source_url=source_url,
+                origin="extracted",
+                companies=ids.keys(),
+            )
+        except ValueError as exc:
+            log.info("fact skipped: %s", exc, extra={"article_id": article_id})
+            continue
+        if f.identity() in stored:
+            continue
+        stored.add(f.identity())
+        out.append(_values(f, ids[f.company], now=now, article_id=article_id))
+    return out
 
 
 def replace_extracted_figures(
@@ -304,31 +345,13 @@ def replace_extracted_figures(
     )
     if not facts:
         return 0
-    ids = company_ids(session)
-    stored: set[tuple[object, ...]] = set()
-    for fact in facts:
-        try:
-            f = check_figure(
-                company=fact.company,
-                period=fact.period,
-                metric=fact.metric,
-                kind=fact.kind,
-                value=fact.value,
-                lower_bound=fact.lower_bound,
-                scope=fact.scope,
-                source_url=article.url,
-                origin="extracted",
-                companies=ids.keys(),
-            )
-        except ValueError as exc:
-            log.info("fact skipped: %s", exc, extra={"article_id": article.id})
-            continue
-        if f.identity() in stored:
-            continue
-        stored.add(f.identity())
-        session.add(_row(f, ids[f.company], now=now, article_id=article.id))
+    rows = extracted_figure_rows(
+        facts, article_id=article.id, source_url=article.url, ids=company_ids(session), now=now
+    )
+    if rows:
+        session.execute(insert(Base.metadata.tables[DeliveryFigure.__tablename__]), rows)
     session.flush()
-    return len(stored)
+    return len(rows)
 
 
 def import_figures_csv(session: Session, text: str, *, now: datetime) -> ImportResult:
