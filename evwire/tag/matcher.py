@@ -21,7 +21,8 @@ The automaton only proposes caseless candidates. The rules below decide which co
 * weak forms need support: names in a company's ``ambiguous`` list count only in a car context (an EV word
   nearby; at a sentence start, in the same sentence) or when the company is otherwise named; one-word
   dictionary-like products ("Seal", "Leaf") only when their company is otherwise named; a person's bare
-  surname ("Farley said") only after the full name appeared.
+  surname ("Farley said") only after the full name appeared; a bare model code ("G7", "R2") likewise only
+  when its company is otherwise named ("the G7 summit" is not Xpeng).
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ class Entry:
 
 
 def _is_wordlike(product: str) -> bool:
-    """One alphabetic word ("Seal", "Leaf", "Cybertruck"): could be an ordinary word."""
+    """One alphabetic word ("Seal", "Leaf", "Cybertruck"): could be an ordinary word. Or a bare code of a
+    letter and a digit or two ("G7", "R2", "L9"): those name summits, quarters, roads and chips as often
+    as cars, so they count only where their company is named too."""
+    if len(product) <= 3 and product[:1].isalpha() and product[1:].isdigit():
+        return True
     return product.isalpha() and not CJK_RE.search(product)
 
 

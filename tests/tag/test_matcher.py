@@ -70,6 +70,16 @@ def test_matcher_wordlike_product_needs_its_company(small_tagger: Tagger) -> Non
     assert slugs(small_tagger, "Nissan's new Leaf goes on sale in Japan.") == ["nissan", "nissan"]
 
 
+def test_matcher_bare_model_code_needs_its_company() -> None:
+    """ "G7", "R2", "L9" name summits, quarters and roads as often as cars."""
+    from evwire.tag.catalog import load_catalog
+
+    tagger = Tagger(load_catalog(), facts=False)
+    assert slugs(tagger, "Leaders at the G7 summit discussed tariffs on electric vehicles.") == []
+    assert slugs(tagger, "Xpeng said the G7 SUV sold 10,000 units; the G7 led its range.") == ["xpeng"] * 3
+    assert slugs(tagger, "Rivian will start R2 deliveries next year.") == ["rivian", "rivian"]
+
+
 def test_matcher_surname_after_full_name(small_tagger: Tagger) -> None:
     found = small_tagger.find("Ford chief Jim Farley toured the plant. Farley said demand was strong.")
     assert [(m.text, m.slug, m.kind) for m in found] == [
