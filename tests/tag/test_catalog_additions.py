@@ -53,6 +53,26 @@ def _found(tagger: Tagger, title: str, body: str) -> set[str]:
             " Wolfspeed both pointed to a recovery in silicon carbide chips for EV inverters.",
             {"stmicroelectronics", "onsemi", "wolfspeed"},
         ),
+        (
+            "TSMC and SK Hynix lift chip output for electric cars",
+            "Taiwan Semiconductor Manufacturing Co (NYSE: TSM) said demand for automotive processors was"
+            " recovering, and SK Hynix expects memory orders from EV makers to grow. Siemens and ABB"
+            " reported more orders for fast chargers and factory automation.",
+            {"tsmc", "sk-hynix", "siemens", "abb"},
+        ),
+        (
+            "Sony, Alibaba and Tencent deepen ties with Chinese EV makers",
+            "Sony Group said its image sensors would go into more electric cars, while Alibaba Group and"
+            " Tencent Holdings signed cloud deals with carmakers. Samsung Electronics and LG Electronics"
+            " showed in-car displays, and Harman unveiled a new digital cockpit for electric SUVs.",
+            {"sony", "alibaba", "tencent", "samsung-electronics", "lg-electronics", "harman"},
+        ),
+        (
+            "Cummins and Deere test battery-electric machines",
+            "Cummins (NYSE: CMI) said its Accelera unit would supply electric drivetrains, and John Deere"
+            " showed an electric tractor next to prototypes from Caterpillar.",
+            {"cummins", "deere", "caterpillar"},
+        ),
     ],
 )
 def test_new_companies_are_found(tagger: Tagger, title: str, body: str, expected: set[str]) -> None:
@@ -67,3 +87,14 @@ def test_ambiguous_new_names_in_ordinary_english_are_not_tagged(tagger: Tagger) 
         " favourite toy among children. Shell collectors met on the beach; Tritium glows faintly.",
     )
     assert not found & {"workhorse", "natron", "lightyear", "shell", "tritium"}
+
+
+def test_ambiguous_tech_and_industry_names_in_ordinary_english_are_not_tagged(tagger: Tagger) -> None:
+    found = _found(
+        tagger,
+        "An arm of the company publishes a meta-analysis",
+        "The study, a meta-analysis of forty trials, was run by an arm of the company. Meta-analysis is"
+        " slow work. Arm wrestling is popular in the town; the cadence of the music was steady, and a"
+        " caterpillar crawled across the leaf. Cadence matters in poetry, said Eaton, a retired teacher.",
+    )
+    assert not found & {"arm", "meta", "cadence", "caterpillar", "eaton"}
