@@ -71,7 +71,36 @@ def _found(tagger: Tagger, title: str, body: str) -> set[str]:
             "Cummins and Deere test battery-electric machines",
             "Cummins (NYSE: CMI) said its Accelera unit would supply electric drivetrains, and John Deere"
             " showed an electric tractor next to prototypes from Caterpillar.",
-            {"cummins", "deere", "caterpillar"},
+            {"cummins", "john-deere", "caterpillar"},
+        ),
+        (
+            "Michelin and Bridgestone bet on tyres for heavier electric cars",
+            "Michelin said EV tyres now make up a third of its replacement sales, while Bridgestone,"
+            " Pirelli and Hankook Tire launched low-rolling-resistance ranges. Goodyear (NASDAQ: GT)"
+            " cut its outlook.",
+            {"michelin", "bridgestone", "pirelli", "hankook", "goodyear"},
+        ),
+        (
+            "Glencore and Vale Base Metals seek nickel deals with battery makers",
+            "Glencore, BHP Group and Vale Base Metals are talking to cathode makers, while Tsingshan and"
+            " Zijin Mining expand in Indonesia and Argentina. Syrah Resources restarted graphite output"
+            " for EV batteries.",
+            {"glencore", "bhp", "vale", "tsingshan", "zijin-mining", "syrah-resources"},
+        ),
+        (
+            "FedEx, UPS and DHL add thousands of electric delivery vans",
+            "FedEx said its fleet now includes more electric vans, United Parcel Service ordered more"
+            " from Rivian's rivals, and Deutsche Post DHL Group electrified its German routes. Avis"
+            " Budget Group and Europcar also added electric rental cars, as did Lear Corporation's"
+            " partner fleets.",
+            {"fedex", "ups", "dhl", "avis-budget", "europcar", "lear"},
+        ),
+        (
+            "JSW MG Motor India sells more Windsor EVs as Ashok Leyland and Eicher Motors add electric trucks",
+            "JSW MG Motor India sold a record number of MG Windsor electric cars last month. Ashok Leyland"
+            " (NSE: ASHOKLEY) and Eicher Motors both showed electric trucks, and Iveco Group unveiled the"
+            " eDaily.",
+            {"jsw-mg", "ashok-leyland", "eicher-motors", "iveco"},
         ),
     ],
 )
@@ -98,3 +127,14 @@ def test_ambiguous_tech_and_industry_names_in_ordinary_english_are_not_tagged(ta
         " caterpillar crawled across the leaf. Cadence matters in poetry, said Eaton, a retired teacher.",
     )
     assert not found & {"arm", "meta", "cadence", "caterpillar", "eaton"}
+
+
+def test_ambiguous_fleet_and_mining_names_in_ordinary_english_are_not_tagged(tagger: Tagger) -> None:
+    found = _found(
+        tagger,
+        "A bird on the wire and lime juice for the recipe",
+        "Add lime juice and a pinch of salt. A bird on the wire sang all morning. Lime trees grow well"
+        " here, Bird watchers say, and the Vale of York was green. The Michelin-starred chef read King"
+        " Lear aloud.",
+    )
+    assert not found & {"lime", "bird", "vale", "michelin", "lear"}
