@@ -56,7 +56,7 @@ from evwire.store.outbox import (
     record_outcomes,
     record_sent,
     release_claims,
-    release_local_dead,
+    release_dead,
 )
 from evwire.store.outbox import (
     Outcome as RowOutcome,
@@ -217,14 +217,15 @@ class Sender:
         host = socket.gethostname()
         prefix = host + ":"
         with self._session() as session:
-            alive = []
-            for w in claimed_workers(session, prefix):
-                pid = w[len(prefix) :]
-                if w == self.worker_id or (pid.isdigit() and _pid_alive(int(pid))):
-                    alive.append(w)
-            if set(alive) == set(claimed_workers(session, prefix)):
-                return 0
-            n = release_local_dead(session, prefix, alive)
+            # Release by the dead workers' ids, never "everyone but the live ones": a sender that
+            # claims its first rows between this look and the UPDATE would lose them to the others
+            # and its alerts would go out twice (seen as dozens of duplicates in the crash test).
+            dead = [
+                w
+                for w in claimed_workers(session, prefix)
+                if w != self.worker_id and (p := w[len(prefix) :]).isdigit() and not _pid_alive(int(p))
+            ]
+            n = release_dead(session, dead)
         if n:
             log.info("took over %d alerts of a sender that stopped on this host", n)
         return n

@@ -160,18 +160,19 @@ def claim_digests(
     return rows
 
 
-def release_local_dead(session: Session, prefix: str, alive: Iterable[str]) -> int:
-    """Make rows claimed by workers of this host (``prefix``) that are gone claimable at once,
-    instead of after their lease. ``alive``: worker ids of this host still running."""
-    alive = list(alive)
+def release_dead(session: Session, dead: Iterable[str]) -> int:
+    """Make rows claimed by the workers ``dead`` (ids of this host's senders that are gone) claimable at
+    once, instead of after their lease. Only the named workers: a sender that claimed its first rows
+    after the caller looked is alive by definition, and its rows must stay its own."""
+    dead = list(dead)
+    if not dead:
+        return 0
     stmt = (
         update(OutboxRow)
-        .where(OutboxRow.status == "sending", OutboxRow.claimed_by.like(prefix + "%"))
+        .where(OutboxRow.status == "sending", OutboxRow.claimed_by.in_(dead))
         .values(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
         .execution_options(synchronize_session=False)
     )
-    if alive:
-        stmt = stmt.where(OutboxRow.claimed_by.not_in(alive))
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 from datetime import UTC, datetime, timedelta
 from email import policy
 
+import pytest
 from sqlalchemy import select
 
 from evwire.alerts.sender import Sender
@@ -186,3 +188,52 @@ def test_sender_gives_back_rows_it_cannot_send_within_half_its_lease(
         assert {r.status for r in rows} == {"sent", "pending"}
         assert all(r.claimed_by is None for r in rows if r.status == "pending")
     assert len(smtp_server.messages) == sent
+
+
+def test_sender_takes_over_only_the_rows_of_senders_that_are_gone(
+    svc: Services, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted sender frees the rows of this host's senders that died, at once; rows of a sender
+    still running stay its own, also one that claimed them after the restarted sender looked (were they
+    freed, the alerts would go out twice)."""
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    import evwire.alerts.sender as sender_module
+
+    for i in range(3):
+        follower(svc, f"reader{i}@example.org", ["xiaomi"])
+    post(svc, sample())
+    code = "import os; print(os.getpid())"
+    gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    host = socket.gethostname()
+    dead, late = f"{host}:{int(gone.stdout)}", f"{host}:{os.getppid()}"  # the parent process is alive
+    with svc.db.session() as s:
+        ids = list(s.scalars(select(OutboxRow.id).order_by(OutboxRow.id)))
+        assert len(ids) == 3
+        lease = T1 + timedelta(minutes=10)
+        for oid, worker in zip(ids, [dead, dead, late], strict=True):
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == oid)
+                .values(status="sending", claimed_by=worker, lease_until=lease)
+            )
+    # ``late`` claimed its row after the restarted sender listed the claimers
+    real = sender_module.claimed_workers
+
+    def listed_before_late(session, prefix):  # noqa: ANN001, ANN202
+        return [w for w in real(session, prefix) if w != late]
+
+    monkeypatch.setattr(sender_module, "claimed_workers", listed_before_late)
+    sent, _retried, _bounced, _skipped = run(svc, smtp_server, Clock(T1))
+    assert sent == 2
+    assert sorted(r for m in smtp_server.messages for r in m.recipients) == [
+        "reader0@example.org",
+        "reader1@example.org",
+    ]
+    with svc.db.session() as s:
+        rows = {r.id: (r.status, r.claimed_by) for r in s.scalars(select(OutboxRow))}
+    assert rows[ids[2]] == ("sending", late)

@@ -96,7 +96,7 @@ def _found(tagger: Tagger, title: str, body: str) -> set[str]:
             {"fedex", "ups", "dhl", "avis-budget", "europcar", "lear"},
         ),
         (
-            "JSW MG Motor India sells more Windsor EVs as Ashok Leyland and Eicher Motors add electric trucks",
+            "JSW MG Motor India sells more Windsor EVs as Ashok Leyland and Eicher Motors add e-trucks",
             "JSW MG Motor India sold a record number of MG Windsor electric cars last month. Ashok Leyland"
             " (NSE: ASHOKLEY) and Eicher Motors both showed electric trucks, and Iveco Group unveiled the"
             " eDaily.",
