@@ -314,6 +314,11 @@ def main() -> None:
                     "SELECT c.slug FROM mentions m JOIN companies c ON c.id = m.company_id "
                     "WHERE m.role = 'about' GROUP BY c.slug ORDER BY count(*) DESC"))]  # fmt: skip
             if have and args.schema:
+                if not slugs:
+                    raise SystemExit(
+                        f"schema {schema} has articles but no channel mentions: a catalog change re-tagged its "
+                        f'synthetic articles. Drop it (DROP SCHEMA "{schema}" CASCADE) and run again.'
+                    )
                 args.articles = have
                 print(f"reusing schema {schema} with {have:,} articles")
             else:
