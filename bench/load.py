@@ -316,8 +316,8 @@ def main() -> None:
             if have and args.schema:
                 if not slugs:
                     raise SystemExit(
-                        f"schema {schema} has articles but no channel mentions: a catalog change re-tagged its "
-                        f'synthetic articles. Drop it (DROP SCHEMA "{schema}" CASCADE) and run again.'
+                        f"schema {schema} has articles but no channel mentions: a catalog change re-tagged "
+                        f'its synthetic articles. Drop it (DROP SCHEMA "{schema}" CASCADE) and run again.'
                     )
                 args.articles = have
                 print(f"reusing schema {schema} with {have:,} articles")
