@@ -28,7 +28,7 @@ MAX_TERMS = 64
 MAX_DEPTH = 16
 FIELDS = ("company", "ticker", "title")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TICKER_RE = re.compile(r"^(?:([A-Z]{1,10}):)?([A-Z0-9][A-Z0-9.\-]{0,19})$")
+_TICKER_RE = re.compile(r"^(?:([A-Z]{1,10}):)?([A-Z0-9][A-Z0-9.&\-]{0,19})$")  # NSE:M&M, NSE:BAJAJ-AUTO
 _FIELD_RE = re.compile(r"^([A-Za-z_]+):")
 
 

@@ -44,6 +44,8 @@ def test_query_parse_fields() -> None:
     assert parse_query("company:Xiaomi") == Company("xiaomi")
     assert parse_query("ticker:tsla") == Ticker("TSLA")
     assert parse_query("ticker:HKG:1810") == Ticker("1810", "HKG")
+    assert parse_query("ticker:NSE:M&M") == Ticker("M&M", "NSE")  # Indian symbols hold & or -
+    assert parse_query("ticker:NSE:BAJAJ-AUTO") == Ticker("BAJAJ-AUTO", "NSE")
     assert parse_query('title:"Price Cut"') == TitlePhrase(("price", "cut"))
     assert parse_query("Mach-E") == Phrase(("mach", "e"))
 
