@@ -1,9 +1,10 @@
 """Stock tickers as articles print them, normalised to the catalog's exchange spelling.
 
 Forms: ``(HKG: 1810, OTCMKTS: XIACY)``, ``NYSE:NIO``, ``Xetra: BMW``, ``STO: VOLCAR B``, ``$TSLA``,
-``1211.HK``, ``600104.SS``, ``300750.SZ``, ``7203.T``, ``005380.KS``, ``VOW3.DE``. The symbol is kept as
-printed (leading zeros too: ``HKG:0175``); linking to a company compares numeric symbols without leading
-zeros. Only tickers printed in the text are returned; nothing is added from the catalog.
+``1211.HK``, ``600104.SS``, ``300750.SZ``, ``7203.T``, ``005380.KS``, ``VOW3.DE``, ``NSE: TATAMOTORS``,
+``(OTC Pink: BYDDY)``, ``(Euronext Paris: RNO)``, and ``Tesla (TSLA)`` for a known US listing. The symbol
+is kept as printed (leading zeros too: ``HKG:0175``); linking to a company compares numeric symbols without
+leading zeros. Only tickers printed in the text are returned; nothing is added from the catalog.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ EXCHANGES = {
     "TSX": "TSX",
     "SWX": "SWX",
     "BME": "BME",
+    "NYSE American": "NYSE",
+    "OTC Pink": "OTCMKTS",
+    "OTC Markets": "OTCMKTS",
+    "Euronext Paris": "EPA",
+    "Euronext Milan": "BIT",
+    "Euronext Amsterdam": "AMS",
+    "Borsa Italiana": "BIT",
     "NSE": "NSE",  # National Stock Exchange of India
     "BSE": "BOM",  # Bombay Stock Exchange, as Google Finance spells it (the catalog's form)
     "BOM": "BOM",
@@ -106,7 +114,12 @@ SUFFIX_RE = re.compile(
 SYMBOL_BEFORE_RE = re.compile(
     r"(?<![A-Za-z0-9.&-])(?P<sym>\d{4,6}|[A-Z](?:[A-Z0-9]|&(?=[A-Z])){0,11}(?:-[A-Z]{1,6})?)$"
 )
-WINDOW = 18  # characters behind an anchor searched for the exchange or symbol (BAJAJ-AUTO.NS)
+WINDOW = 24  # characters behind an anchor searched for the exchange or symbol ("Euronext Amsterdam: ")
+# "Tesla (TSLA)": a bare symbol alone in parentheses right after a capitalised name, counted only when it
+# is a known US listing (then its exchange is known too) and not also a name of the company; "(EV)",
+# "(LFP)" and the like are not.
+BARE_RE = re.compile(r"(?<=[A-Za-z.]) \((?P<sym>[A-Z]{2,5})\)")
+NAME_BEFORE_RE = re.compile(r"(?:^|[^A-Za-z])[A-Z][A-Za-z&.-]*(?: (?:Inc|Corp|Co|Ltd|Group|Motors?)\.?)?$")
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,9 @@ class TickerIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.by_key: dict[tuple[str, str], str] = {}
         self.us_symbols: dict[str, tuple[str, str]] = {}
+        # "General Motors (GM)" introduces an abbreviation as often as a ticker: a bare symbol that is
+        # also one of the company's names is left alone.
+        self.name_forms = {n.upper() for c in catalog for n in c.all_names()}
         for c in catalog:
             for t in c.tickers:
                 ex = EXCHANGES.get(t.exchange, EXCHANGES.get(t.exchange.upper(), t.exchange.upper()))
@@ -152,6 +168,15 @@ class TickerIndex:
                 listing = self.us_symbols.get(m.group("sym"))
                 if listing:  # "$TSLA" names no exchange: only known US listings can be placed
                     hits.append(TickerHit(listing[0], m.group("sym"), listing[1], m.start(), m.end()))
+        if " (" in text:
+            for m in BARE_RE.finditer(text):
+                listing = self.us_symbols.get(m.group("sym"))
+                if (
+                    listing
+                    and m.group("sym") not in self.name_forms
+                    and NAME_BEFORE_RE.search(text, max(0, m.start() - 40), m.start())
+                ):
+                    hits.append(TickerHit(listing[0], m.group("sym"), listing[1], m.start() + 2, m.end() - 1))
         if "." in text:
             for m in SUFFIX_RE.finditer(text):
                 sym_m = SYMBOL_BEFORE_RE.search(text, max(0, m.start() - WINDOW), m.start())

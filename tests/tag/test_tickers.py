@@ -100,3 +100,28 @@ def test_tickers_indian_listings_with_the_real_catalog(
 )
 def test_tickers_none_when_not_printed(small_tagger: Tagger, text: str) -> None:
     assert tickers(small_tagger, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("BYD (OTC Pink: BYDDY) rose.", [("OTCMKTS", "BYDDY", "byd")]),
+        ("Renault (Euronext Paris: RNO) fell.", [("EPA", "RNO", "renault")]),
+        (
+            "Stellantis (NYSE: STLA; Euronext Milan: STLAM)",
+            [("NYSE", "STLA", "stellantis"), ("BIT", "STLAM", "stellantis")],
+        ),
+        (
+            "Tesla Inc (TSLA) and Lucid Group Inc. (LCID) fell.",
+            [("NASDAQ", "TSLA", "tesla"), ("NASDAQ", "LCID", "lucid")],
+        ),
+        # an abbreviation, not a ticker: the symbol is also a name of the company
+        ("General Motors (GM) and Nio (NIO) rose.", []),
+        ("Lithium iron phosphate (LFP) packs power electric vehicles (EV).", []),
+        ("the company (TSLA) said", []),
+    ],
+)
+def test_tickers_spelled_out_exchanges_and_bare_symbols(
+    tagger: Tagger, text: str, expected: list[tuple[str, str, str | None]]
+) -> None:
+    assert tickers(tagger, text) == expected
