@@ -9,22 +9,21 @@ RSS 2.0 and Atom feeds built from the labelled corpus (real article text). Repor
 each and the ratio, plus agreement on what matters (guid, link, title, date) per fixture.
 
 poll: ``bench/polling_server.py`` serves N feeds from its own process on H loopback addresses
-(127.0.x.y, N/H feeds each). The database (SQLite in a temp folder, or ``--db URL``) holds N feeds
-that were polled before (ETag stored). Pass 1, a mix: a fraction (``--changed``, 5%) of the feeds
-changed and answer 200 with a 20-item feed (all items new to the store: tagged, grouped into
-stories, stored); the rest answer 304. Pass 2: every feed is due again and answers 304. Both
-passes are the real ``Poller.run_pass``: claim, fetch, parse, tag, store, schedule. Beside them, in
-the same run, a sequential ``requests`` + ``feedparser`` loop polls a sample of the same feeds
-(same 200/304 mix; it parses but stores nothing), and its time is scaled to N. Politeness: each
-host keeps at most 2 requests at once (the default), but the minimum gap between starts to one
-host is set to 0 for the run (the default 1 s would cap H hosts at H polls/s; real feeds spread over
-thousands of hosts). Peak RSS of the poller's process is reported (the server runs apart), and the CPU
-time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time much less), and the
-writer thread's CPU time per item stored in pass 1 (docs/decisions/0017).
-``--latency MS`` makes the server wait that long before every reply, for both sides: a stand-in for
-the network round trip of real feeds, which a sequential loop pays once per feed (default 0: a
-loopback server answers at once, so the sequential loop is bound by its own CPU, not by waiting).
-"""
+(127.0.x.y, N/H feeds each). The database (SQLite in a temp folder, or ``--db URL``) holds N feeds that
+were polled before (ETag stored). Pass 1, a mix: a fraction (``--changed``, 5%) of the feeds changed and
+answer 200 with a 20-item feed (all items new to the store, dated yesterday: tagged, grouped into
+stories, matched against ``--subscribers`` readers' alerts, stored); the rest answer 304. Pass 2: every
+feed is due again and answers 304. Both passes are the real ``Poller.run_pass``: claim, fetch, parse,
+tag, store, schedule. Beside them, in the same run, a sequential ``requests`` + ``feedparser`` loop
+polls a sample of the same feeds (same 200/304 mix; it parses but stores nothing), and its time is
+scaled to N. Politeness: each host keeps at most 2 requests at once (the default), but the minimum gap
+between starts to one host is set to 0 for the run (the default 1 s would cap H hosts at H polls/s; real
+feeds spread over thousands of hosts). Peak RSS of the poller's process is reported (the server runs
+apart), and the CPU time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time
+much less), and the writer thread's CPU time per item stored in pass 1 (docs/decisions/0017).
+``--latency MS`` makes the server wait that long before every reply, for both sides: a stand-in for the
+network round trip of real feeds, which a sequential loop pays once per feed (default 0: a loopback
+server answers at once, so the sequential loop is bound by its own CPU, not by waiting)."""
 
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ import argparse
 import calendar
 import html
 import json
+import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -181,7 +181,8 @@ def poll_bench(args: argparse.Namespace) -> None:
     from evwire.pipeline import open_services
     from evwire.poller import Poller
     from evwire.settings import Settings
-    from evwire.store.tables import Feed, FeedItem
+    from evwire.store.subscriptions import confirm, subscribe
+    from evwire.store.tables import Feed, FeedItem, OutboxRow
 
     n, hosts = args.feeds, _loopback(args.hosts)
     queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -220,6 +221,14 @@ def poll_bench(args: argparse.Namespace) -> None:
                 for i, u in enumerate(url)
             ],
         )
+    # Readers following channels, so storing a new item includes matching it and writing its alerts.
+    rnd = random.Random(3)
+    slugs = [c.slug for c in svc.catalog]
+    with svc.db.session() as session:
+        for k in range(args.subscribers):
+            follows = rnd.sample(slugs, rnd.randint(1, 3))
+            sub = subscribe(session, f"reader{k}@bench.example", follows, now=now)
+            confirm(session, sub.id, now=now - timedelta(hours=1))
     changed = sorted(range(0, n, max(1, round(1 / args.changed))))
     bump = urllib.request.Request(f"http://{hosts[0]}:{ports[0]}/bump?ids={','.join(map(str, changed))}",
                                   method="POST")  # fmt: skip
@@ -241,6 +250,7 @@ def poll_bench(args: argparse.Namespace) -> None:
     poller.store_polls = store_polls  # type: ignore[method-assign]
     with svc.db.session() as session:
         stored = session.query(FeedItem).count()
+        alerts = session.query(OutboxRow).count()
         session.execute(update(Feed).values(next_poll_at=datetime.now(UTC)))
     cpu = time.process_time()
     second = asyncio.run(poller.run_pass())
@@ -266,8 +276,9 @@ def poll_bench(args: argparse.Namespace) -> None:
           f"per host 2 at once, min gap 0 s{latency}")  # fmt: skip
     print(f"pass 1 (mix: {len(changed):,} feeds 200 with 20 items, {n - len(changed):,} 304): "
           f"{first.seconds:.1f} s, {mixed:,.0f} polls/s, {stored:,} items stored = "
-          f"{stored / first.seconds:,.0f} items stored/s; failed {first.failed}")  # fmt: skip
-    print(f"storing in pass 1 (parse, tag, group, store, per feed transaction): "
+          f"{stored / first.seconds:,.0f} items stored/s, {alerts:,} alerts queued for "
+          f"{args.subscribers:,} readers; failed {first.failed}")  # fmt: skip
+    print(f"storing in pass 1 (parse, tag, group, match alerts, store, per feed transaction): "
           f"{storing[0] * 1000 / max(1, stored):.2f} ms CPU per item stored")  # fmt: skip
     print(f"pass 2 (all {second.not_modified:,} conditional, 304): {second.seconds:.1f} s, "
           f"{cond:,.0f} conditional polls/s, {cpu_304 * 1000:.2f} ms CPU per poll (all of the poller's "
@@ -291,6 +302,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="poll: EVWIRE_FEED_GLOBAL_CONCURRENCY")
     parser.add_argument(
         "--latency", type=float, default=0.0, help="poll: ms the server waits before each reply"
+    )
+    parser.add_argument(
+        "--subscribers", type=int, default=1000, help="poll: confirmed readers following 1-3 channels each"
     )
     parser.add_argument("--db", default=None, help="poll: database URL (default SQLite in a temp folder)")
     parser.add_argument("--quick", action="store_true", help="1,000 feeds, short parse run")

@@ -13,10 +13,15 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ITEMS = 20
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "articles.jsonl"
+
+# Items dated yesterday: new enough to be matched against alerts, as fresh news is, so the stored-items
+# figure includes alert matching.
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).strftime("%a, %d %b %Y")
 
 
 def corpus_rows() -> list[dict]:
@@ -55,7 +60,7 @@ class FeedStore:
             items.append(
                 f"<item><title>{html.escape(row['title'])} ({i}-{n})</title>"
                 f"<link>https://feed{i}.bench.example/{n}</link><guid>bench-{i}-{n}</guid>"
-                f"<pubDate>Wed, 07 Jan 2026 {hour:02d}:00:00 GMT</pubDate>"
+                f"<pubDate>{YESTERDAY} {hour:02d}:00:00 GMT</pubDate>"
                 f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
             )
         return (
