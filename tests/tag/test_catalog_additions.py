@@ -108,33 +108,32 @@ def test_new_companies_are_found(tagger: Tagger, title: str, body: str, expected
     assert expected <= _found(tagger, title, body)
 
 
-def test_ambiguous_new_names_in_ordinary_english_are_not_tagged(tagger: Tagger) -> None:
-    found = _found(
-        tagger,
-        "Workhorse of the kitchen: a cast-iron pan",
-        "Workhorse pans last for decades. Natron was used by Egyptian embalmers, and Lightyear remains a"
-        " favourite toy among children. Shell collectors met on the beach; Tritium glows faintly.",
-    )
-    assert not found & {"workhorse", "natron", "lightyear", "shell", "tritium"}
-
-
-def test_ambiguous_tech_and_industry_names_in_ordinary_english_are_not_tagged(tagger: Tagger) -> None:
-    found = _found(
-        tagger,
-        "An arm of the company publishes a meta-analysis",
-        "The study, a meta-analysis of forty trials, was run by an arm of the company. Meta-analysis is"
-        " slow work. Arm wrestling is popular in the town; the cadence of the music was steady, and a"
-        " caterpillar crawled across the leaf. Cadence matters in poetry, said Eaton, a retired teacher.",
-    )
-    assert not found & {"arm", "meta", "cadence", "caterpillar", "eaton"}
-
-
-def test_ambiguous_fleet_and_mining_names_in_ordinary_english_are_not_tagged(tagger: Tagger) -> None:
-    found = _found(
-        tagger,
-        "A bird on the wire and lime juice for the recipe",
-        "Add lime juice and a pinch of salt. A bird on the wire sang all morning. Lime trees grow well"
-        " here, Bird watchers say, and the Vale of York was green. The Michelin-starred chef read King"
-        " Lear aloud.",
-    )
-    assert not found & {"lime", "bird", "vale", "michelin", "lear"}
+@pytest.mark.parametrize(
+    ("title", "body", "absent"),
+    [
+        (
+            "Workhorse of the kitchen: a cast-iron pan",
+            "Workhorse pans last for decades. Natron was used by Egyptian embalmers, and Lightyear remains a"
+            " favourite toy among children. Shell collectors met on the beach; Tritium glows faintly.",
+            {"workhorse", "natron", "lightyear", "shell", "tritium"},
+        ),
+        (
+            "An arm of the company publishes a meta-analysis",
+            "The study, a meta-analysis of forty trials, was run by an arm of the company. Meta-analysis is"
+            " slow work. Arm wrestling is popular in the town; the cadence of the music was steady, and a"
+            " caterpillar crawled across the leaf. Cadence matters in poetry, said Eaton, a retired teacher.",
+            {"arm", "meta", "cadence", "caterpillar", "eaton"},
+        ),
+        (
+            "A bird on the wire and lime juice for the recipe",
+            "Add lime juice and a pinch of salt. A bird on the wire sang all morning. Lime trees grow well"
+            " here, Bird watchers say, and the Vale of York was green. The Michelin-starred chef read King"
+            " Lear aloud.",
+            {"lime", "bird", "vale", "michelin", "lear"},
+        ),
+    ],
+)
+def test_ambiguous_new_names_in_ordinary_english_are_not_tagged(
+    tagger: Tagger, title: str, body: str, absent: set[str]
+) -> None:
+    assert not _found(tagger, title, body) & absent
