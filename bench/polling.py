@@ -21,6 +21,8 @@ between starts to one host is set to 0 for the run (the default 1 s would cap H 
 feeds spread over thousands of hosts). Peak RSS of the poller's process is reported (the server runs
 apart), and the CPU time per poll of both sides (on a busy machine wall-clock rates mislead; CPU time
 much less), and the writer thread's CPU time per item stored in pass 1 (docs/decisions/0017).
+Also in the same run, the floor (``bench/polling_floor.py``): a bare asyncio + httptools client
+polling the same feeds with nothing else to do, which bounds the ratio any asyncio poller can show.
 ``--latency MS`` makes the server wait that long before every reply, for both sides: a stand-in for the
 network round trip of real feeds, which a sequential loop pays once per feed (default 0: a loopback
 server answers at once, so the sequential loop is bound by its own CPU, not by waiting)."""
@@ -177,6 +179,7 @@ def poll_bench(args: argparse.Namespace) -> None:
 
     from sqlalchemy import update
 
+    from bench.polling_floor import floor
     from bench.polling_server import serve
     from evwire.pipeline import open_services
     from evwire.poller import Poller
@@ -265,6 +268,10 @@ def poll_bench(args: argparse.Namespace) -> None:
         [url[i] for i in unch], [f'"{i}-1"' if i in set(changed) else f'"{i}-0"' for i in unch]))  # fmt: skip
     seq_mixed = n / (t_changed * len(changed) + t_unchanged * (n - len(changed)))
     seq_304 = 1 / t_unchanged
+    changed_set = set(changed)
+    floor_rate, floor_cpu, floor_304 = floor(
+        hosts, ports, [f'"{i}-1"' if i in changed_set else f'"{i}-0"' for i in range(n)]
+    )
     server.terminate()
     svc.close()
 
@@ -286,6 +293,10 @@ def poll_bench(args: argparse.Namespace) -> None:
     print(f"sequential requests + feedparser on {len(ch) + len(unch)} of the feeds, scaled to {n:,}: "
           f"mix {seq_mixed:,.0f} polls/s ({t_changed * 1000:.1f} ms per 200, {t_unchanged * 1000:.2f} ms "
           f"per 304, {c_unchanged * 1000:.2f} ms CPU per 304)")  # fmt: skip
+    print(f"floor, a bare asyncio + httptools client on the same {n:,} feeds (no claim, store, guard, timeouts "
+          f"or schedule; {floor_304:,} answered 304): {floor_rate:,.0f} polls/s, {floor_cpu:.3f} ms CPU per poll "
+          f"= {floor_rate / seq_304:.1f}x the sequential loop, the most any asyncio poller can show here; "
+          f"evwire's poller runs at {cond / floor_rate:.0%} of it")  # fmt: skip
     print(f"ratio: conditional {cond / seq_304:.1f}x; mix {mixed / seq_mixed:.1f}x (evwire also tags, groups "
           f"and stores every new item, the loop only parses them); "
           f"peak RSS of the poller process {rss_mb:.0f} MB")  # fmt: skip
