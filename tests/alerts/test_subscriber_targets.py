@@ -174,6 +174,23 @@ def test_subscriber_target_removed_or_unsubscribed_stops_posts(
     assert received == []
 
 
+def test_coming_back_after_unsubscribing_from_everything_resumes_mail_not_the_old_target(
+    svc: Services, webhook: tuple[str, list[dict[str, str]]]
+) -> None:
+    """A chat should not start receiving posts again unasked: confirming anew brings the mail back,
+    the target stays off until the reader adds one again."""
+    url, received = webhook
+    sid = reader(svc, "back@example.org", ["xiaomi"])
+    own_target(svc, sid, url)
+    with svc.db.session() as s:
+        unsubscribe_all(s, sid, now=T0)
+    assert reader(svc, "back@example.org", ["xiaomi"]) == sid  # subscribes and confirms again
+    post(svc, sample())
+    send(svc)
+    assert [(r.subscriber_id, r.target_id) for r in outbox(svc)] == [(sid, None)]
+    assert received == []
+
+
 def test_subscriber_target_follows_mail_rules_keywords_mentions_and_digests(
     svc: Services, webhook: tuple[str, list[dict[str, str]]]
 ) -> None:
