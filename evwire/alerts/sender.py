@@ -44,7 +44,7 @@ from evwire.alerts.matching import NOTIFY_CHANNEL, Wakeup
 from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.template import AlertTemplate, alert_template
 from evwire.alerts.transport import EmlTransport, Outcome, SendResult, SmtpTransport
-from evwire.alerts.urls import LinkMaker
+from evwire.alerts.urls import LinkMaker, SubscriberLinks
 from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import Services
 from evwire.store.outbox import (
@@ -335,6 +335,17 @@ class Sender:
                 self._templates.popitem(last=False)
         return tpl
 
+    def _recipient(self, email: str, links: SubscriberLinks) -> Recipient:
+        """A subscriber's address with this instance's sender, host and the subscriber's own links."""
+        return Recipient(
+            email,
+            self.sender,
+            self.host,
+            links.manage_url,
+            links.unsubscribe_url,
+            links.unsubscribe_mailto,
+        )
+
     def _alert_bytes(
         self, row: Claimed, email: str, art: _ArticleInfo, queries: dict[int, str]
     ) -> tuple[bytes | EmailMessage, str]:
@@ -349,14 +360,7 @@ class Sender:
             )
             return data, mid
         except ValueError:  # an internationalised address: the email package builds it
-            rcpt = Recipient(
-                email,
-                self.sender,
-                self.host,
-                links.manage_url,
-                links.unsubscribe_url,
-                links.unsubscribe_mailto,
-            )
+            rcpt = self._recipient(email, links)
             return build_alert(self._item(art, followed), rcpt, row.id, why, now=self.clock()), mid
 
     # ------------------------------------------------------------ sending
@@ -482,15 +486,7 @@ class Sender:
                 await recorder.record([RowOutcome(r.id, "skipped", "articles removed") for r in group])
                 continue
             digest_id = f"{sid}-{group[0].id}"
-            links = self.links.for_subscriber(sid, email)
-            rcpt = Recipient(
-                email,
-                self.sender,
-                self.host,
-                links.manage_url,
-                links.unsubscribe_url,
-                links.unsubscribe_mailto,
-            )
+            rcpt = self._recipient(email, self.links.for_subscriber(sid, email))
             period = periods.get(sid, "daily")
             why = why_line([self._name(s) for s in channels], texts)
             msg = build_digest(
