@@ -1,6 +1,6 @@
 """Measure story grouping (evwire.ingest.dedupe) on near-duplicate and distinct pairs.
 
-    python bench/dedupe.py            # precision / recall per kind of pair, and throughput
+    python bench/dedupe.py [--stored 10000]   # precision / recall per kind of pair; speed vs the naive way
 
 Pairs are built from the labelled corpus (shared/corpus/articles.jsonl), deterministically:
 - same story: light rewording with a new headline; added paragraphs; a summary-length excerpt of
@@ -8,10 +8,16 @@ Pairs are built from the labelled corpus (shared/corpus/articles.jsonl), determi
   hand-written retellings of one news item by two writers (the hard case).
 - distinct: every pair of corpus articles about the same company (different news about one
   company), and every pair of delivery reports (same template, different makers or months).
+
+The peer, in the same run: the naive way, exact Jaccard and containment of 3-word shingle sets (same
+thresholds) against every stored article. It is scored on the same pairs and timed on the same stream:
+``--stored`` articles already kept (each a mix of corpus sentences, distinct stories), then new ones
+looked up and added, as the poller does for each new item.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import random
@@ -23,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evwire.ingest.dedupe import StoryIndex, signature  # noqa: E402
+from evwire.ingest.dedupe import SHINGLE, StoryIndex, signature, tokens  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
 SYNONYMS = {
@@ -127,12 +133,47 @@ def build_pairs() -> list[tuple[str, str, str, bool]]:
     return pairs
 
 
-def evaluate(pairs: list[tuple[str, str, str, bool]]) -> dict:
+class NaiveIndex:
+    """Exact shingle sets compared with every stored article: what one writes without MinHash/LSH."""
+
+    def __init__(self, *, jaccard: float = 0.5, containment: float = 0.7, min_shingles: int = 12) -> None:
+        self.jaccard_threshold, self.containment_threshold = jaccard, containment
+        self.min_shingles = min_shingles
+        self.docs: list[tuple[object, frozenset[tuple[str, ...]]]] = []
+        self.groups: dict[object, object] = {}
+
+    @staticmethod
+    def shingles(text: str) -> frozenset[tuple[str, ...]]:
+        words = tokens(text)
+        return frozenset(tuple(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1)))
+
+    def add(self, doc_id: object, text: str, *, lookup: bool = True) -> object:
+        mine = self.shingles(text)
+        best, best_score = None, 0.0
+        if lookup and mine:
+            for other_id, other in self.docs:
+                inter = len(mine & other)
+                if not inter:
+                    continue
+                j = inter / (len(mine) + len(other) - inter)
+                c = inter / min(len(mine), len(other))
+                same = j >= self.jaccard_threshold or (
+                    c >= self.containment_threshold and min(len(mine), len(other)) >= self.min_shingles
+                )
+                if same and max(j, c) > best_score:
+                    best, best_score = other_id, max(j, c)
+        group = self.groups[best] if best is not None else doc_id
+        self.docs.append((doc_id, mine))
+        self.groups[doc_id] = group
+        return group
+
+
+def evaluate(pairs: list[tuple[str, str, str, bool]], make=StoryIndex) -> dict:  # noqa: ANN001
     """Group each pair in a fresh index; count true/false positives per kind."""
     per_kind: dict[str, list[int]] = {}
     tp = fp = fn = tn = 0
     for kind, a, b, same in pairs:
-        index = StoryIndex()
+        index = make()
         index.add("a", a)
         grouped = index.add("b", b) == "a"
         stats = per_kind.setdefault(kind, [0, 0])
@@ -155,34 +196,64 @@ def evaluate(pairs: list[tuple[str, str, str, bool]]) -> dict:
     }
 
 
-def throughput(texts: list[str], rounds: int = 20) -> float:
-    start = time.perf_counter()
-    index = StoryIndex()
-    n = 0
-    for r in range(rounds):
-        for i, t in enumerate(texts):
-            index.add((r, i), t)
-            n += 1
-    return n / (time.perf_counter() - start)
+def stream(n: int, seed: int = 9) -> list[str]:
+    """n distinct articles of 12 sentences each, drawn from the corpus's sentences."""
+    sentences = [
+        s.strip() for r in load_corpus() for p in _paras(r["text"])[1:] for s in re.split(r"(?<=[.!?])\s+", p)
+        if len(s.split()) >= 6
+    ]  # fmt: skip
+    rng = random.Random(seed)
+    return [" ".join(rng.sample(sentences, 12)) for _ in range(n)]
+
+
+def timed_adds(index, texts: list[str], start: int) -> tuple[float, int]:  # noqa: ANN001
+    """(seconds, groupings) for looking up and adding texts[start:], the rest already stored."""
+    for i, t in enumerate(texts[:start]):
+        if isinstance(index, NaiveIndex):
+            index.add(i, t, lookup=False)  # storing alone costs the naive way nothing
+        else:
+            index.add(i, t)
+    grouped = 0
+    began = time.perf_counter()
+    for i in range(start, len(texts)):
+        grouped += index.add(i, texts[i]) != i
+    return time.perf_counter() - began, grouped
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stored", type=int, default=10000, help="articles kept before the timed lookups")
+    parser.add_argument("--new", type=int, default=300, help="new articles looked up and added, timed")
+    args = parser.parse_args()
     pairs = build_pairs()
     result = evaluate(pairs)
+    naive = evaluate(pairs, NaiveIndex)
     same = sum(p[3] for p in pairs)
-    print(f"pairs: {len(pairs)} ({same} same story, {len(pairs) - same} distinct)")
-    for kind, (grouped, total) in result["kinds"].items():
-        print(f"  {kind:42s} grouped {grouped:3d} / {total:3d}")
     print(
-        f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  "
-        f"(tp {result['tp']}, fp {result['fp']}, fn {result['fn']}, tn {result['tn']})"
+        f"pairs: {len(pairs)} ({same} same story, {len(pairs) - same} distinct)   evwire / naive exact sets"
     )
+    for kind, (grouped, total) in result["kinds"].items():
+        print(f"  {kind:42s} grouped {grouped:3d} / {naive['kinds'][kind][0]:3d} of {total:3d}")
+    for name, r in (("evwire (MinHash + LSH)", result), ("naive exact shingle sets", naive)):
+        print(
+            f"{name:26s} precision {r['precision']:.3f}  recall {r['recall']:.3f}  "
+            f"(tp {r['tp']}, fp {r['fp']}, fn {r['fn']}, tn {r['tn']})"
+        )
     texts = [r["text"] for r in load_corpus()]
     start = time.perf_counter()
     for t in texts * 5:
         signature(t)
     sig_rate = len(texts) * 5 / (time.perf_counter() - start)
-    print(f"signatures/s {sig_rate:,.0f}; index add/s (incl. lookup) {throughput(texts):,.0f}")
+    print(f"signatures/s {sig_rate:,.0f}")
+    docs = stream(args.stored + args.new)
+    ours_s, ours_g = timed_adds(StoryIndex(), docs, args.stored)
+    naive_s, naive_g = timed_adds(NaiveIndex(), docs, args.stored)
+    print(
+        f"new article looked up and added with {args.stored:,} stored: evwire {args.new / ours_s:,.0f}/s "
+        f"({ours_s / args.new * 1000:.2f} ms), naive {args.new / naive_s:,.0f}/s "
+        f"({naive_s / args.new * 1000:.2f} ms); ratio {naive_s / ours_s:.1f}x; grouped {ours_g} / {naive_g} "
+        f"of {args.new} (distinct stories: 0 expected)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,3 +23,4 @@ def test_bench_polling_tiny_run_completes() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "conditional polls/s" in proc.stdout and "failed 0" in proc.stdout and "ratio" in proc.stdout
+    assert "floor" in proc.stdout and "100 answered 304" in proc.stdout
