@@ -22,18 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import socket
-import tempfile
 import threading
-import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -43,7 +39,7 @@ from evwire.alerts.mail import ArticleItem, Recipient, build_alert, build_digest
 from evwire.alerts.matching import NOTIFY_CHANNEL, Wakeup
 from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.template import AlertTemplate, alert_template
-from evwire.alerts.transport import EmlTransport, Outcome, SendResult, SmtpTransport
+from evwire.alerts.transport import EmlTransport, Outcome, SendResult, SmtpTransport, write_eml
 from evwire.alerts.urls import LinkMaker, SubscriberLinks
 from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import Services
@@ -370,7 +366,7 @@ class Sender:
             if isinstance(data, EmailMessage):
                 return await self.transport.send(data)
             try:
-                path = await asyncio.to_thread(_write_eml, self.transport.folder, mid, data)
+                path = await asyncio.to_thread(write_eml, self.transport.folder, mid, data)
             except OSError as exc:
                 return SendResult(Outcome.TEMPORARY, None, f"cannot write .eml: {exc.strerror}")
             return SendResult(Outcome.ACCEPTED, None, str(path))
@@ -654,21 +650,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _write_eml(folder: Path, mid: str, data: bytes) -> Path:
-    """Like EmlTransport.write, for a mail already in bytes: temp file, fsync, rename."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9@._-]", "_", mid.strip("<> ")) or f"no-id-{time.time_ns()}"
-    target = folder / f"{name}.eml"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target

@@ -116,6 +116,29 @@ def _copy_without_bcc(msg: EmailMessage) -> EmailMessage:
 # --- .eml files --------------------------------------------------------------------------
 
 
+def eml_path(folder: Path, message_id: str) -> Path:
+    """``folder/<message-id>.eml``, the id without its angle brackets and with only safe characters."""
+    name = re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<> ")) or f"no-id-{time.time_ns()}"
+    return folder / f"{name}.eml"
+
+
+def write_eml(folder: Path, message_id: str, data: bytes) -> Path:
+    """Write a mail to ``eml_path(folder, message_id)``: temp file, fsync, rename (never half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = eml_path(folder, message_id)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 class EmlTransport:
     """Writes each message to ``folder/<message-id>.eml`` (temp file + rename: never half a file).
 
@@ -126,24 +149,10 @@ class EmlTransport:
         self.folder = Path(folder)
 
     def path_for(self, msg: EmailMessage) -> Path:
-        mid = str(msg.get("Message-ID") or "").strip("<> ")
-        name = re.sub(r"[^A-Za-z0-9@._-]", "_", mid) or f"no-id-{time.time_ns()}"
-        return self.folder / f"{name}.eml"
+        return eml_path(self.folder, str(msg.get("Message-ID") or ""))
 
     def write(self, msg: EmailMessage) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.path_for(msg)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(flatten(msg))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_eml(self.folder, str(msg.get("Message-ID") or ""), flatten(msg))
 
     async def send(self, msg: EmailMessage) -> SendResult:
         try:
