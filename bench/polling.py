@@ -293,10 +293,10 @@ def poll_bench(args: argparse.Namespace) -> None:
     print(f"sequential requests + feedparser on {len(ch) + len(unch)} of the feeds, scaled to {n:,}: "
           f"mix {seq_mixed:,.0f} polls/s ({t_changed * 1000:.1f} ms per 200, {t_unchanged * 1000:.2f} ms "
           f"per 304, {c_unchanged * 1000:.2f} ms CPU per 304)")  # fmt: skip
-    print(f"floor, a bare asyncio + httptools client on the same {n:,} feeds (no claim, store, guard, timeouts "
-          f"or schedule; {floor_304:,} answered 304): {floor_rate:,.0f} polls/s, {floor_cpu:.3f} ms CPU per poll "
-          f"= {floor_rate / seq_304:.1f}x the sequential loop, the most any asyncio poller can show here; "
-          f"evwire's poller runs at {cond / floor_rate:.0%} of it")  # fmt: skip
+    print(f"floor, a bare asyncio + httptools client on the same {n:,} feeds (no claim, store, guard, "
+          f"timeouts or schedule; {floor_304:,} answered 304): {floor_rate:,.0f} polls/s, {floor_cpu:.3f} ms "
+          f"CPU per poll = {floor_rate / seq_304:.1f}x the sequential loop, the most any asyncio poller can "
+          f"show here; evwire's poller runs at {cond / floor_rate:.0%} of it")  # fmt: skip
     print(f"ratio: conditional {cond / seq_304:.1f}x; mix {mixed / seq_mixed:.1f}x (evwire also tags, groups "
           f"and stores every new item, the loop only parses them); "
           f"peak RSS of the poller process {rss_mb:.0f} MB")  # fmt: skip

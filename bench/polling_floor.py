@@ -38,8 +38,9 @@ async def _slot(host: str, port: int, feeds: list[tuple[int, str]], statuses: li
     try:
         for i, etag in feeds:
             conn.reply = loop.create_future()
-            transport.write(  # type: ignore[attr-defined]
-                b"GET /f/%d HTTP/1.1\r\nHost: %s\r\nIf-None-Match: %s\r\n\r\n" % (i, host.encode(), etag.encode())
+            transport.write(
+                b"GET /f/%d HTTP/1.1\r\nHost: %s\r\nIf-None-Match: %s\r\n\r\n"
+                % (i, host.encode(), etag.encode())
             )
             statuses.append(await conn.reply)
     finally:
