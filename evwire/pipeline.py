@@ -176,8 +176,10 @@ def post_article(
     With ``alerts`` (``services.alerts``) and ``alert``, a new article gets its outbox rows in this
     same transaction (``alerts.matching``). ``any_date``: alert whatever the article's date (`evwire
     post`, the API); feed items dated more than EVWIRE_ALERT_MAX_AGE_DAYS before now are not alerted.
+    ``tagging``: the tagging of this very ``parsed`` (the poller has it from planning a batch).
     """
-    tagging = tag_parsed(parsed, tagger)
+    if tagging is None:
+        tagging = tag_parsed(parsed, tagger)
     article, created = upsert_article(
         session,
         parsed,
