@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from evwire.errors import EvwireError
+from evwire.ingest.client import make_client
 from evwire.ingest.discover import find_feed_links, looks_like_feed
-from evwire.ingest.fetch import HostLimiter, fetch_feed, make_client
+from evwire.ingest.fetch import fetch_feed
+from evwire.ingest.hostlimits import HostLimiter
 from evwire.ingest.opml import parse_opml, write_opml
 from evwire.pipeline import Services
 from evwire.store.feeds import add_feed, export_feeds

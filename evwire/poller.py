@@ -31,10 +31,13 @@ from functools import cached_property
 import httpx
 
 from evwire.errors import EvwireError, IngestError
+from evwire.ingest.client import AnyClient, make_feed_client
 from evwire.ingest.dedupe import StoryIndex, signature
-from evwire.ingest.feedparse import FeedItem as ParsedItem
-from evwire.ingest.feedparse import ParsedFeed, parse_feed
-from evwire.ingest.fetch import AnyClient, FetchResult, HostLimiter, fetch_feed, make_feed_client
+from evwire.ingest.feeditems import FeedItem as ParsedItem
+from evwire.ingest.feeditems import ParsedFeed
+from evwire.ingest.feedparse import parse_feed
+from evwire.ingest.fetch import FetchResult, fetch_feed
+from evwire.ingest.hostlimits import HostLimiter
 from evwire.ingest.schedule import next_poll, outcome_from
 from evwire.ingest.types import ParsedArticle
 from evwire.ingest.websub import links_from_header

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from evwire.ingest.fetch import make_client
+from evwire.ingest.client import make_client
 from evwire.pipeline import Services
 from evwire.poller import PassReport, Poller, utcnow
 from evwire.store.notify import FEEDS, Listener

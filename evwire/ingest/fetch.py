@@ -8,6 +8,9 @@ that text on the feed and goes on with the others.
     limits = HostLimiter.from_settings(settings)
     result = await fetch_feed(client, url, etag=feed.etag, last_modified=feed.last_modified,
                               limits=limits, settings=settings)
+
+The pieces: ``client`` (the guarded clients, ``make_client`` and ``make_feed_client``),
+``hostlimits`` (``HostLimiter``), ``body`` (capped, decompressed reading), ``errortext`` (the words).
 """
 
 from __future__ import annotations
@@ -16,40 +19,24 @@ import asyncio
 import email.utils
 import functools
 import ipaddress
-import ssl
 import time
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-import brotli
-import httpcore
 import httpx
 
-from evwire import __version__
 from evwire.errors import IngestError
-from evwire.ingest.guard import (
-    AddressPolicy,
-    AddressRefused,
-    check_address,
-    check_url,
-    guarded_addresses,
-    split_url,
-)
+from evwire.ingest.body import _drain, _read_capped
+from evwire.ingest.client import AnyClient, AnyResponse
+from evwire.ingest.errortext import _exception_error, _status_error
+from evwire.ingest.guard import AddressPolicy, AddressRefused, check_address, check_url, split_url
+from evwire.ingest.hostlimits import HostLimiter
 from evwire.ingest.http11 import FeedClient
-from evwire.ingest.http11 import Response as LeanResponse
 from evwire.settings import Settings
 
 PERMANENT_REDIRECTS = {301, 308}
 REDIRECTS = {301, 302, 303, 307, 308}
-CHUNK = 64 * 1024
-DRAIN_LIMIT = 64 * 1024  # error and 304 bodies read to their end to keep the connection
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
-)
 
 
 @dataclass(frozen=True)
@@ -81,276 +68,6 @@ class FetchResult:
         return self.permanent_url is not None
 
 
-def user_agent(settings: Settings) -> str:
-    return f"evwire/{__version__} (+{settings.base_url})"
-
-
-# ---------------------------------------------------------------- per-host and global limits
-
-
-@dataclass
-class _Host:
-    sem: asyncio.Semaphore
-    next_start: float = 0.0
-
-
-class HostLimiter:
-    """At most ``per_host`` requests at once to one host, starts ``min_gap`` seconds apart, and at
-    most ``global_limit`` requests at once in all. One per poller (event loop)."""
-
-    def __init__(self, *, per_host: int = 2, min_gap: float = 1.0, global_limit: int = 50) -> None:
-        self.per_host = per_host
-        self.min_gap = min_gap
-        self._global = asyncio.Semaphore(global_limit)
-        self._hosts: dict[str, _Host] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> HostLimiter:
-        return cls(
-            per_host=settings.feed_host_concurrency,
-            min_gap=settings.feed_host_min_gap,
-            global_limit=settings.feed_global_concurrency,
-        )
-
-    def slot(self, host: str) -> _Slot:
-        """``async with limits.slot(host):`` around one request to ``host``."""
-        return _Slot(self, host.lower())
-
-    def _forget_idle(self) -> None:
-        now = asyncio.get_running_loop().time()
-        for host in [h for h, e in self._hosts.items() if e.next_start < now and not e.sem.locked()]:
-            del self._hosts[host]
-
-
-class _Slot:
-    """The per-host and global slots of one request (a class, not an async generator: this runs for
-    every poll, and the generator machinery cost more than the limiting itself)."""
-
-    __slots__ = ("_limiter", "_host", "_entry")
-
-    def __init__(self, limiter: HostLimiter, host: str) -> None:
-        self._limiter = limiter
-        self._host = host
-        self._entry: _Host | None = None
-
-    async def __aenter__(self) -> None:
-        limiter = self._limiter
-        entry = limiter._hosts.get(self._host)
-        if entry is None:
-            entry = limiter._hosts[self._host] = _Host(asyncio.Semaphore(limiter.per_host))
-        await entry.sem.acquire()
-        try:
-            now = asyncio.get_running_loop().time()
-            start = max(now, entry.next_start)
-            entry.next_start = start + limiter.min_gap
-            if start > now:
-                await asyncio.sleep(start - now)
-            await limiter._global.acquire()
-        except BaseException:
-            entry.sem.release()
-            raise
-        self._entry = entry
-
-    async def __aexit__(self, *exc: object) -> None:
-        limiter, entry = self._limiter, self._entry
-        assert entry is not None
-        limiter._global.release()
-        entry.sem.release()
-        if len(limiter._hosts) > 10_000:
-            limiter._forget_idle()
-
-
-# ---------------------------------------------------------------- client with a guarded network backend
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Checks the address each connection really goes to, so DNS answers can't change under the guard."""
-
-    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self.policy = policy
-        self.inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await guarded_addresses(host, port, self.policy)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout} s") from exc
-        except AddressRefused:
-            raise  # passes through httpx untouched: the poller records it as the feed's error
-        except IngestError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        last: Exception | None = None
-        for addr in addresses:
-            try:
-                return await self.inner.connect_tcp(addr, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"{host} has no address")
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("feeds are fetched over TCP only")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
-
-
-@functools.lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying context, shared: loading the CA bundle takes tens of milliseconds."""
-    try:
-        import certifi
-
-        return ssl.create_default_context(cafile=certifi.where())
-    except ImportError:  # pragma: no cover - httpx depends on certifi
-        return ssl.create_default_context()
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, policy: AddressPolicy, *, max_connections: int) -> None:
-        super().__init__(verify=_ssl_context(), trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=GuardedBackend(policy),
-        )
-
-
-def make_client(settings: Settings) -> httpx.AsyncClient:
-    """The one HTTP client a poller uses: guarded connections, timeouts, evwire's User-Agent."""
-    policy = AddressPolicy.from_settings(settings)
-    return httpx.AsyncClient(
-        transport=GuardedTransport(policy, max_connections=max(settings.feed_global_concurrency, 1) * 2),
-        timeout=httpx.Timeout(
-            connect=settings.feed_connect_timeout,
-            read=settings.feed_read_timeout,
-            write=settings.feed_read_timeout,
-            pool=settings.feed_total_timeout,
-        ),
-        headers={
-            "User-Agent": user_agent(settings),
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip, deflate, br",
-        },
-        follow_redirects=False,
-        trust_env=False,  # a proxy from the environment would bypass the address guard
-    )
-
-
-def make_feed_client(settings: Settings) -> FeedClient:
-    """The lean client the poller fetches feeds with (evwire/ingest/http11.py): same guard, timeouts
-    and User-Agent as ``make_client``, a fraction of its CPU per request."""
-    return FeedClient(
-        policy=AddressPolicy.from_settings(settings),
-        user_agent=user_agent(settings),
-        accept=ACCEPT,
-        connect_timeout=settings.feed_connect_timeout,
-        read_timeout=settings.feed_read_timeout,
-        ssl_context=_ssl_context,
-    )
-
-
-AnyClient = httpx.AsyncClient | FeedClient
-AnyResponse = httpx.Response | LeanResponse
-
-
-# ---------------------------------------------------------------- bounded decoding
-
-
-class BodyTooLarge(IngestError):
-    pass
-
-
-class _Decoder:
-    """Content-Encoding decoding whose output is produced in bounded pieces (no decompression bombs)."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self._brotli: Any = None
-        self._zlib: Any = None
-        if encoding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS)
-            self._deflate_first = True
-        elif encoding == "br":
-            self._brotli = brotli.Decompressor()
-        elif encoding not in ("", "identity"):
-            raise IngestError(f"the server sent the feed with an unknown Content-Encoding {encoding!r}")
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._brotli is not None:
-            out = self._brotli.process(data, output_buffer_limit=CHUNK)
-            yield out
-            while not self._brotli.can_accept_more_data():
-                out = self._brotli.process(b"", output_buffer_limit=CHUNK)
-                if not out:
-                    break
-                yield out
-            return
-        if self._zlib is None:
-            yield data
-            return
-        while data:
-            try:
-                out = self._zlib.decompress(data, CHUNK)
-            except zlib.error:
-                if self.encoding == "deflate" and getattr(self, "_deflate_first", False):
-                    self._zlib = zlib.decompressobj(wbits=-zlib.MAX_WBITS)  # raw deflate
-                    self._deflate_first = False
-                    continue
-                raise
-            self._deflate_first = False
-            yield out
-            if self._zlib.eof and self._zlib.unused_data and self.encoding != "deflate":
-                data = self._zlib.unused_data  # another gzip member
-                self._zlib = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            else:
-                data = self._zlib.unconsumed_tail
-
-
-async def _read_capped(response: AnyResponse, cap: int) -> bytes:
-    header = response.headers.get("content-encoding") or ""
-    encodings = [e.strip().lower() for e in header.split(",") if e.strip()]
-    if len(encodings) > 1:
-        raise IngestError(f"the server stacked Content-Encodings {encodings}; evwire reads only one")
-    decoder = _Decoder(encodings[0] if encodings else "")
-    length = response.headers.get("content-length")
-    if not encodings and length and length.isdigit() and int(length) > cap:
-        raise BodyTooLarge(_too_large(cap, int(length)))
-    parts: list[bytes] = []
-    total = 0
-    try:
-        async for raw in response.aiter_raw(CHUNK):
-            for piece in decoder.feed(raw):
-                total += len(piece)
-                if total > cap:
-                    raise BodyTooLarge(_too_large(cap, None))
-                parts.append(piece)
-    except (zlib.error, brotli.error) as exc:
-        raise IngestError(
-            f"the feed's {encodings[0]} compression is corrupt ({exc}); the server sent a broken response"
-        ) from exc
-    return b"".join(parts)
-
-
-def _too_large(cap: int, announced: int | None) -> str:
-    size = f" (it announces {announced / 1e6:.1f} MB)" if announced else ""
-    return (
-        f"the feed is larger than the {cap / 1e6:g} MB limit{size}; evwire stopped reading it. "
-        "Ask the site for a shorter feed, or raise EVWIRE_FEED_MAX_BYTES"
-    )
-
-
 # ---------------------------------------------------------------- the fetch
 
 
@@ -371,80 +88,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     current = now if now is not None else time.time()
     return max(0.0, when.timestamp() - current)
-
-
-def _status_error(status: int, reason: str, url: str, retry_after: float | None) -> str:
-    later = f"; it asked evwire to come back in {retry_after:.0f} s" if retry_after is not None else ""
-    if status == 304:
-        return ""
-    if status == 429:
-        return f"the server asked evwire to slow down (HTTP 429 Too Many Requests){later}; polls back off"
-    if status == 503:
-        return f"the server is unavailable (HTTP 503 Service Unavailable){later}; evwire will retry later"
-    if status == 404:
-        return f"the feed was not found (HTTP 404) at {url}; check the address or remove the feed"
-    if status == 410:
-        return f"the site says the feed is gone for good (HTTP 410) at {url}; remove it or find its new one"
-    if status in (401, 403):
-        return (
-            f"the server refused access (HTTP {status} {reason}); the feed may need a login, "
-            "or the site blocks evwire's User-Agent"
-        )
-    if 500 <= status < 600:
-        return f"the server failed (HTTP {status} {reason}); evwire will retry later"
-    if 300 <= status < 400:
-        return f"the server answered HTTP {status} {reason} without a usable Location header"
-    return f"unexpected HTTP {status} {reason} from the server; check the feed address"
-
-
-def _exception_error(exc: BaseException, url: str, settings: Settings) -> str:
-    try:
-        host = split_url(url)[1]
-    except IngestError:
-        host = url
-    if isinstance(exc, IngestError):
-        return str(exc)
-    if isinstance(exc, httpx.ConnectTimeout):
-        return (
-            f"could not connect to {host} within {settings.feed_connect_timeout:g} s "
-            "(connect timeout); the site may be down, evwire will retry"
-        )
-    if isinstance(exc, httpx.ReadTimeout):
-        return (
-            f"{host} stopped sending for {settings.feed_read_timeout:g} s (read timeout); "
-            "the site is slow or overloaded, evwire will retry"
-        )
-    if isinstance(exc, httpx.PoolTimeout | httpx.WriteTimeout):
-        return f"timed out talking to {host} ({type(exc).__name__}); evwire will retry"
-    if isinstance(exc, httpx.ConnectError):
-        text = str(exc) or type(exc).__name__
-        if "refused" in text.lower() or _caused_by(exc, ConnectionRefusedError):
-            return f"{host} refused the connection (nothing listening on that port); check the address"
-        if "certificate" in text.lower() or "ssl" in text.lower():
-            return f"the TLS certificate of {host} could not be verified ({text}); check the https address"
-        return f"could not connect to {host} ({text}); check the address, evwire will retry"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return (
-            f"{host} closed the connection before the feed was complete (reset: {exc or 'no detail'}); "
-            "evwire will retry"
-        )
-    if isinstance(exc, httpx.HTTPError):
-        return f"HTTP error talking to {host}: {exc or type(exc).__name__}"
-    return f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 10:
-        if isinstance(current, kind):
-            return True
-        if isinstance(current, BaseExceptionGroup):
-            if any(_caused_by(e, kind) for e in current.exceptions):
-                return True
-        current = current.__cause__ or current.__context__
-        seen += 1
-    return False
 
 
 def _link_header(response: AnyResponse) -> str | None:
@@ -566,22 +209,6 @@ async def fetch_feed(
             "use the final address of the feed"
         )
     )
-
-
-async def _drain(response: AnyResponse, limit: int = DRAIN_LIMIT) -> None:
-    """Read a small unwanted body to its end so the keep-alive connection can be reused; give up
-    (the connection is then closed, not reused) past ``limit`` bytes."""
-    length = response.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        return
-    seen = 0
-    try:
-        async for raw in response.aiter_raw(CHUNK):
-            seen += len(raw)
-            if seen > limit:
-                return
-    except httpx.HTTPError:
-        return
 
 
 @dataclass

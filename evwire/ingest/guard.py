@@ -5,7 +5,7 @@ private, link-local, multicast, reserved or unspecified address, IPv4 or IPv6 (I
 NAT64/6to4 forms are unwrapped first). ``EVWIRE_ALLOW_PRIVATE_FEEDS=true`` lifts the rule;
 ``EVWIRE_FEED_ALLOW_NETWORKS`` opens only the listed ranges.
 
-``check_url`` is called on every redirect hop by ``fetch``; ``GuardedBackend`` (in ``fetch``) checks
+``check_url`` is called on every redirect hop by ``fetch``; ``GuardedBackend`` (in ``client``) checks
 the address actually connected to as well, so a host name that resolves differently the second
 time (DNS rebinding) cannot slip through.
 """

@@ -8,7 +8,7 @@ This client does only what ``fetch_feed`` needs, with the same safety properties
   connected to are checked, so a second DNS answer cannot slip past ``check_url``);
 - the body is streamed: ``aiter_raw`` yields pieces as they arrive and reading pauses while
   ``BUFFER_LIMIT`` bytes wait to be consumed, so the caller's cap holds before memory fills;
-- connect and read timeouts raise the httpx exceptions ``fetch`` already turns into words;
+- connect and read timeouts raise the httpx exceptions ``errortext`` already turns into words;
 - headers larger than ``MAX_HEADER_BYTES`` and malformed responses end the connection.
 
 Idle connections are kept per (scheme, host, port) and reused; a reused connection that the server
@@ -240,7 +240,7 @@ class Response:
 
 
 class FeedClient:
-    """Keep-alive HTTP/1.1 GETs for feeds, guarded like ``fetch.make_client``'s httpx client."""
+    """Keep-alive HTTP/1.1 GETs for feeds, guarded like ``client.make_client``'s httpx client."""
 
     def __init__(
         self,

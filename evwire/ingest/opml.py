@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from evwire.errors import IngestError
-from evwire.ingest.feedparse import parse_xml_bytes
+from evwire.ingest.safexml import parse_xml_bytes
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # data types only: the decider does no I/O
-    from evwire.ingest.feedparse import ParsedFeed
+    from evwire.ingest.feeditems import ParsedFeed
     from evwire.ingest.fetch import FetchResult
 
 MIN_INTERVAL = timedelta(minutes=5)

@@ -10,16 +10,10 @@ from typing import Any
 
 import pytest
 
+from evwire.ingest.client import AnyClient, make_client, make_feed_client
 from evwire.ingest.feedparse import parse_feed
-from evwire.ingest.fetch import (
-    AnyClient,
-    FetchResult,
-    HostLimiter,
-    fetch_feed,
-    make_client,
-    make_feed_client,
-    parse_retry_after,
-)
+from evwire.ingest.fetch import FetchResult, fetch_feed, parse_retry_after
+from evwire.ingest.hostlimits import HostLimiter
 from evwire.settings import Settings
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
@@ -61,7 +55,7 @@ def test_fetch_conditional_get_gets_304_and_keeps_validators(feed_server, feed_s
 
 
 def test_fetch_user_agent_names_evwire_and_instance(feed_server, feed_settings) -> None:
-    from evwire.ingest.fetch import user_agent
+    from evwire.ingest.client import user_agent
 
     assert user_agent(feed_settings).startswith("evwire/") and "(+https://evwire.test)" in user_agent(
         feed_settings

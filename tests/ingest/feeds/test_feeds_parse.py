@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from evwire.errors import IngestError
-from evwire.ingest.feedparse import html_to_text, parse_feed, parse_feed_date, safe_xml_parser, sanitize_html
+from evwire.ingest.feedparse import parse_feed
+from evwire.ingest.feedtext import html_to_text, parse_feed_date, sanitize_html
+from evwire.ingest.safexml import safe_xml_parser
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "feeds"
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)

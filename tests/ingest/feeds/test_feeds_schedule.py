@@ -102,8 +102,10 @@ def test_schedule_one_pass_over_misbehaving_feeds(feed_server, feed_settings) ->
     import asyncio
 
     from evwire.errors import IngestError
+    from evwire.ingest.client import make_client
     from evwire.ingest.feedparse import parse_feed
-    from evwire.ingest.fetch import HostLimiter, fetch_feed, make_client
+    from evwire.ingest.fetch import fetch_feed
+    from evwire.ingest.hostlimits import HostLimiter
     from evwire.ingest.schedule import outcome_from
 
     paths = ["/status/429?retry=7200", "/reset", "/invalid", "/feeds/rss2/feed.xml", "/feeds/atom/feed.xml"]

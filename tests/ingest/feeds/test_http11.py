@@ -15,8 +15,10 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from evwire.ingest.fetch import HostLimiter, fetch_feed, make_feed_client
+from evwire.ingest.client import make_feed_client
+from evwire.ingest.fetch import fetch_feed
 from evwire.ingest.guard import AddressPolicy, AddressRefused
+from evwire.ingest.hostlimits import HostLimiter
 from evwire.ingest.http11 import BUFFER_LIMIT, FeedClient
 from evwire.settings import Settings
 
