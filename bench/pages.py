@@ -33,15 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evwire.pipeline import Services, open_services  # noqa: E402
 from evwire.settings import Settings  # noqa: E402
-from evwire.store.queries import (  # noqa: E402
-    ArticleCard,
-    ChannelRef,
-    as_utc,
-    channel_view,
-    latest_articles,
-    load_chips,
-    mention_counts,
-)
+from evwire.store.channels import channel_view, mention_counts  # noqa: E402
+from evwire.store.queries import ArticleCard, ChannelRef, as_utc, latest_articles, load_chips  # noqa: E402
 from evwire.store.tables import Article, Company, Mention  # noqa: E402
 from evwire.web.app import create_app  # noqa: E402
 

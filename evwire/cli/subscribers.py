@@ -12,17 +12,15 @@ import typer
 from evwire.cli.common import cli_errors, err, fail, load_settings, out, services
 from evwire.errors import EvwireError
 from evwire.ingest.guard import AddressPolicy
+from evwire.store.subscriber_views import list_subscribers
 from evwire.store.subscriptions import (
-    add_target,
     confirm,
     get_subscriber_by_email,
-    list_subscribers,
-    list_targets,
-    remove_target,
     set_status,
     subscribe,
     update_preferences,
 )
+from evwire.store.targets import add_target, list_targets, remove_target
 
 app = typer.Typer(help="Alert subscribers: add, import, list.", no_args_is_help=True)
 targets_app = typer.Typer(help="Operator targets (Apprise URLs) that get every new article of a channel.")

@@ -1,10 +1,13 @@
-"""Subscribers, their channels and keyword alerts, and the operator's targets. Never commits.
+"""Subscribers and what they follow: subscribe, confirm, preferences, unsubscribe. Never commits.
 
 A subscriber is an address (normalised by ``alerts.mail.validate_address``) with a status:
 ``pending`` until the confirmation link is followed, then ``confirmed``; ``unsubscribed`` (by the
 subscriber: channels and keyword alerts deleted, pending alerts skipped) or ``suspended`` (after 3
 bounces). Only confirmed subscribers get alerts, and only for articles evwire first stored after
 ``confirmed_at``.
+
+What pages and commands show about subscribers is in ``store.subscriber_views``; alert targets
+(Apprise URLs, an operator's or a subscriber's own) in ``store.targets``.
 
 Keyword alerts are stored in their canonical text (``alerts.query.to_text``). Any change to them (or
 to a subscriber's ``include_mentions``, which changes how ``company:`` terms match) bumps the
@@ -16,17 +19,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from evwire.errors import EvwireError, NotFoundError
-from evwire.ingest.guard import AddressPolicy
 from evwire.store.outbox import reschedule_pending
 from evwire.store.tables import (
     AlertTarget,
@@ -37,7 +38,6 @@ from evwire.store.tables import (
     Subscriber,
     Subscription,
 )
-from evwire.store.target_urls import TargetRefused, check_subscriber_target
 
 STATUSES = ("pending", "confirmed", "unsubscribed", "suspended")
 DIGESTS = ("immediate", "daily", "weekly")
@@ -349,105 +349,6 @@ def set_status(session: Session, subscriber_id: int, status: str, *, now: dateti
     return sub
 
 
-# --- the manage page ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelRef:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
-class QueryRef:
-    id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class SubscriberView:
-    """What the manage page shows (plain values, safe to use after the session closed)."""
-
-    id: int
-    email: str
-    status: str
-    digest: str
-    timezone: str
-    digest_hour: int
-    include_mentions: bool
-    channels: tuple[ChannelRef, ...]
-    queries: tuple[QueryRef, ...]
-    created_at: datetime
-    confirmed_at: datetime | None
-    bounce_count: int
-    pending_alerts: int
-
-
-def subscriber_view(session: Session, subscriber_id: int) -> SubscriberView | None:
-    sub = session.scalar(
-        select(Subscriber)
-        .where(Subscriber.id == subscriber_id)
-        .options(
-            selectinload(Subscriber.subscriptions).selectinload(Subscription.company),
-            selectinload(Subscriber.keyword_alerts),
-        )
-    )
-    if sub is None:
-        return None
-    pending = session.scalar(
-        select(func.count()).where(
-            OutboxRow.subscriber_id == sub.id, OutboxRow.status.in_(("pending", "sending"))
-        )
-    )
-    channels = sorted(
-        (ChannelRef(s.company.slug, s.company.name) for s in sub.subscriptions), key=lambda c: c.name
-    )
-    return SubscriberView(
-        id=sub.id,
-        email=sub.email,
-        status=sub.status,
-        digest=sub.digest,
-        timezone=sub.timezone,
-        digest_hour=sub.digest_hour,
-        include_mentions=sub.include_mentions,
-        channels=tuple(channels),
-        queries=tuple(QueryRef(k.id, k.query_text) for k in sub.keyword_alerts),
-        created_at=sub.created_at,
-        confirmed_at=sub.confirmed_at,
-        bounce_count=sub.bounce_count,
-        pending_alerts=int(pending or 0),
-    )
-
-
-def requested_additions(
-    session: Session, subscriber_id: int, slugs: Iterable[str], queries: Sequence[str] = ()
-) -> tuple[tuple[ChannelRef, ...], tuple[str, ...]]:
-    """What a request would add for this subscriber: the known channels it does not follow yet
-    (unknown slugs are left out) and the canonical keyword alerts it does not have yet. Changes
-    nothing; QueryInputError for a bad query."""
-    wanted = sorted({s.strip().lower() for s in slugs if s and s.strip()})
-    texts = parse_queries(queries)
-    followed = set(
-        session.scalars(
-            select(Company.slug)
-            .join(Subscription, Subscription.company_id == Company.id)
-            .where(Subscription.subscriber_id == subscriber_id)
-        )
-    )
-    rows = (
-        session.execute(select(Company.slug, Company.name).where(Company.slug.in_(wanted))).all()
-        if wanted
-        else []
-    )
-    channels = sorted(
-        (ChannelRef(slug, name) for slug, name in rows if slug not in followed), key=lambda c: c.name
-    )
-    have = set(
-        session.scalars(select(KeywordAlert.query_text).where(KeywordAlert.subscriber_id == subscriber_id))
-    )
-    return tuple(channels), tuple(t for t in texts if t not in have)
-
-
 # --- confirmation mails ---------------------------------------------------------------------
 
 
@@ -472,144 +373,3 @@ def may_send_confirmation(
         subscriber.last_confirm_sent_at = now
         session.flush()
     return True
-
-
-@dataclass(frozen=True)
-class PendingConfirmation:
-    """What a confirmation mail needs: who, and the channel names / queries asked for."""
-
-    subscriber_id: int
-    email: str
-    following: tuple[str, ...]
-
-
-def pending_confirmation(session: Session, subscriber_id: int) -> PendingConfirmation | None:
-    """The confirmation to send for a pending subscriber; None when it is not pending."""
-    view = subscriber_view(session, subscriber_id)
-    if view is None or view.status != "pending":
-        return None
-    following = tuple(c.name for c in view.channels) + tuple(f'"{q.text}"' for q in view.queries)
-    return PendingConfirmation(view.id, view.email, following)
-
-
-@dataclass(frozen=True)
-class SubscriberRow:
-    id: int
-    email: str
-    status: str
-    digest: str
-    channels: tuple[str, ...]
-    queries: int
-    bounce_count: int
-    created_at: datetime
-
-
-def list_subscribers(
-    session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 1000
-) -> list[SubscriberRow]:
-    stmt = select(Subscriber).options(
-        selectinload(Subscriber.subscriptions).selectinload(Subscription.company),
-        selectinload(Subscriber.keyword_alerts),
-    )
-    if status:
-        stmt = stmt.where(Subscriber.status == status)
-    if channel:
-        stmt = stmt.where(
-            Subscriber.id.in_(
-                select(Subscription.subscriber_id)
-                .join(Company, Company.id == Subscription.company_id)
-                .where(Company.slug == channel)
-            )
-        )
-    rows = session.scalars(stmt.order_by(Subscriber.id).limit(limit))
-    return [
-        SubscriberRow(
-            s.id,
-            s.email,
-            s.status,
-            s.digest,
-            tuple(sorted(x.company.slug for x in s.subscriptions)),
-            len(s.keyword_alerts),
-            s.bounce_count,
-            s.created_at,
-        )
-        for s in rows
-    ]
-
-
-def count_subscribers(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all()
-    return {status: int(n) for status, n in rows}
-
-
-# --- targets --------------------------------------------------------------------------------
-
-
-def add_target(
-    session: Session,
-    url: str,
-    *,
-    channel: str | None = None,
-    label: str = "",
-    subscriber_id: int | None = None,
-    policy: AddressPolicy | None = None,
-    now: datetime,
-) -> AlertTarget:
-    """Attach an Apprise URL to a channel (``channel`` None: all news); every new article about it is
-    posted there once. With ``subscriber_id``: the subscriber's own target, which gets what their
-    mail gets (no channel); its URL must pass the address guard (``policy``, default strict)."""
-    url = url.strip()
-    if "://" not in url or len(url) > 2000 or any(c.isspace() for c in url):
-        raise SubscriptionError(
-            f"{url[:60]!r} is not an Apprise URL (like tgram://token/chat or json://host/path)"
-        )
-    if subscriber_id is not None:
-        if channel:
-            raise SubscriptionError("a subscriber's target follows their alerts; it takes no channel")
-        _require(session, subscriber_id)
-        try:
-            check_subscriber_target(url, policy or AddressPolicy())
-        except TargetRefused as exc:
-            raise SubscriptionError(str(exc)) from exc
-    company_id = _company_ids(session, [channel])[channel.strip().lower()] if channel else None
-    target = AlertTarget(
-        url=url, company_id=company_id, label=label.strip()[:200], subscriber_id=subscriber_id, created_at=now
-    )
-    session.add(target)
-    session.flush()
-    return target
-
-
-def list_targets(session: Session) -> list[tuple[AlertTarget, str | None]]:
-    rows = session.execute(
-        select(AlertTarget, Company.slug)
-        .outerjoin(Company, Company.id == AlertTarget.company_id)
-        .order_by(AlertTarget.id)
-    ).all()
-    return list(rows)
-
-
-def subscriber_targets(session: Session, subscriber_id: int) -> list[AlertTarget]:
-    """A subscriber's own targets, oldest first."""
-    return list(
-        session.scalars(
-            select(AlertTarget).where(AlertTarget.subscriber_id == subscriber_id).order_by(AlertTarget.id)
-        )
-    )
-
-
-def remove_subscriber_target(session: Session, subscriber_id: int, target_id: int) -> None:
-    """Remove one of this subscriber's own targets (never another's: the id comes from a form)."""
-    target = session.get(AlertTarget, target_id)
-    if target is None or target.subscriber_id != subscriber_id:
-        raise NotFoundError(f"you have no target {target_id}")
-    session.delete(target)
-    session.flush()
-
-
-def remove_target(session: Session, target_id: int) -> None:
-    target = session.get(AlertTarget, target_id)
-    if target is None:
-        raise NotFoundError(f"no target with id {target_id}")
-    session.delete(target)
-    session.flush()

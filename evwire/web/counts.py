@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from evwire.store.queries import mention_counts
+from evwire.store.channels import mention_counts
 
 Counts = Mapping[int, tuple[int, int]]
 

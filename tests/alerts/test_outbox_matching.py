@@ -13,8 +13,9 @@ from evwire.ingest.plaintext import parse_plain_text
 from evwire.ingest.types import ParsedArticle
 from evwire.pipeline import Services, open_services, post_article
 from evwire.settings import Settings
-from evwire.store.subscriptions import add_target, confirm, subscribe, update_preferences
+from evwire.store.subscriptions import confirm, subscribe, update_preferences
 from evwire.store.tables import OutboxRow
+from evwire.store.targets import add_target
 from tests.conftest import SAMPLE_ARTICLE
 
 T0 = datetime(2026, 1, 8, 6, 0, tzinfo=UTC)  # subscribers confirmed

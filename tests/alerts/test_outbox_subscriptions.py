@@ -10,20 +10,19 @@ from evwire.alerts.mail import AddressError
 from evwire.errors import NotFoundError
 from evwire.store.companies import sync_catalog
 from evwire.store.db import Database
+from evwire.store.subscriber_views import pending_confirmation, subscriber_view
 from evwire.store.subscriptions import (
     QueryInputError,
     SubscriptionError,
-    add_target,
     alerts_version,
     confirm,
     get_subscriber_by_email,
     may_send_confirmation,
-    pending_confirmation,
     subscribe,
-    subscriber_view,
     unsubscribe_all,
     update_preferences,
 )
+from evwire.store.targets import add_target
 from evwire.tag.catalog import Catalog
 
 NOW = datetime(2026, 1, 8, 9, 0, tzinfo=UTC)

@@ -23,14 +23,13 @@ from evwire.ingest.types import ParsedArticle
 from evwire.pipeline import Services, post_article
 from evwire.store.subscriptions import (
     SubscriptionError,
-    add_target,
     confirm,
-    remove_target,
     subscribe,
     unsubscribe_all,
     update_preferences,
 )
 from evwire.store.tables import OutboxRow
+from evwire.store.targets import add_target, remove_target
 from tests.alerts.conftest import sample
 
 T0 = datetime(2026, 1, 8, 6, 0, tzinfo=UTC)

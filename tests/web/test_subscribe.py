@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from evwire.alerts.config import eml_folder, make_signer
 from evwire.pipeline import utcnow
 from evwire.settings import Settings
-from evwire.store.subscriptions import get_subscriber_by_email, subscriber_view
+from evwire.store.subscriber_views import subscriber_view
+from evwire.store.subscriptions import get_subscriber_by_email
 from evwire.web.ratelimit import RateLimiter, Rule
 from tests.web.conftest import ADMIN, sample_payload
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from evwire.store.queries import channel_articles, channel_index, channel_info, encode_cursor
+from evwire.store.channels import channel_index, channel_info
+from evwire.store.queries import channel_articles, encode_cursor
 from evwire.web.api.models import ArticlePageOut, ArticleSummaryOut, ChannelOut, ChannelSummaryOut, ErrorOut
 from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor

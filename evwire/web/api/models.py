@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from evwire.store.queries import ArticleCard, ArticleView, ChannelCount, ChannelInfo
+from evwire.store.channels import ChannelCount, ChannelInfo
+from evwire.store.queries import ArticleCard, ArticleView
 from evwire.store.search import SearchHit
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
-from evwire.store.queries import channel_index, channel_view
+from evwire.store.channels import channel_index, channel_view
 from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.routes.paging import parse_cursor
 from evwire.web.templating import render

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from feedgen.feed import FeedGenerator
 from starlette.responses import Response
 
-from evwire.store.queries import ChannelInfo, FeedEntry, channel_feed_entries, channel_info
+from evwire.store.channels import ChannelInfo, FeedEntry, channel_feed_entries, channel_info
 from evwire.web.counts import Counts
 from evwire.web.deps import CountsDep, SessionDep, SettingsDep
 from evwire.web.templating import paragraphs

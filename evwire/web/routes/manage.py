@@ -23,18 +23,15 @@ from evwire.errors import EvwireError
 from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import utcnow
 from evwire.settings import Settings
+from evwire.store.subscriber_views import requested_additions, subscriber_view
 from evwire.store.subscriptions import (
     MAX_KEYWORD_ALERTS,
     QueryInputError,
-    add_target,
-    remove_subscriber_target,
-    requested_additions,
-    subscriber_targets,
-    subscriber_view,
     unsubscribe_all,
     update_preferences,
 )
 from evwire.store.tables import Subscriber
+from evwire.store.targets import add_target, remove_subscriber_target, subscriber_targets
 from evwire.web.deps import SessionDep, SettingsDep
 from evwire.web.routes.subscribe import (
     LinkRefused,

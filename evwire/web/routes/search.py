@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from evwire.store.queries import channel_refs
+from evwire.store.channels import channel_refs
 from evwire.store.search import search_articles
 from evwire.web.deps import SessionDep
 from evwire.web.templating import render

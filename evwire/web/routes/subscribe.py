@@ -31,12 +31,11 @@ from evwire.errors import EvwireError
 from evwire.pipeline import Services, utcnow
 from evwire.settings import Settings
 from evwire.store.companies import get_company
+from evwire.store.subscriber_views import pending_confirmation, requested_additions
 from evwire.store.subscriptions import (
     confirm,
     get_subscriber,
     may_send_confirmation,
-    pending_confirmation,
-    requested_additions,
     subscribe,
 )
 from evwire.store.tables import Subscriber

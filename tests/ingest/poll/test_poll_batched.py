@@ -18,7 +18,7 @@ from evwire.pipeline import Services, open_services
 from evwire.poller import Poller
 from evwire.settings import Settings
 from evwire.store.feeds import add_feed
-from evwire.store.subscriptions import add_target, confirm, subscribe
+from evwire.store.subscriptions import confirm, subscribe
 from evwire.store.tables import (
     Article,
     ArticlePerson,
@@ -30,6 +30,7 @@ from evwire.store.tables import (
     OutboxRow,
     Story,
 )
+from evwire.store.targets import add_target
 from tests.conftest import pg_schema
 from tests.ingest.poll.conftest import NOW, Clock, Site, rss
 

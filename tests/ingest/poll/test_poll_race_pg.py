@@ -34,8 +34,9 @@ from evwire.pipeline import Services, open_services
 from evwire.poller import PassReport, Poller
 from evwire.settings import Settings
 from evwire.store.feeds import add_feed
-from evwire.store.subscriptions import add_target, confirm, subscribe
+from evwire.store.subscriptions import confirm, subscribe
 from evwire.store.tables import Article, Feed, FeedItem, OutboxRow
+from evwire.store.targets import add_target
 from tests.conftest import _PG_SKIP, PG_URL, pg_schema
 from tests.ingest.poll.conftest import NOW, Clock, Site, rss
 
