@@ -7,7 +7,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from evwire.alerts.links import LinkSigner
-from evwire.alerts.transport import EmlTransport, SmtpTransport, backoff, parse_smtp_url
+from evwire.alerts.outcome import backoff
+from evwire.alerts.transport import EmlTransport, SmtpTransport, parse_smtp_url
 from evwire.settings import Settings
 
 

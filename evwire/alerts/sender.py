@@ -15,6 +15,9 @@ together (group commit), so the database is not the bottleneck.
 
 Temporary failures (4xx, connection errors) go back to pending with exponential backoff; a 5xx for
 an address is a bounce (the third suspends the subscriber). Every try is a delivery_attempts row.
+
+The batch is loaded and its mails built by ``compose.Composer`` (mixed in); ``recorder`` does the
+group commit and ``listener`` wakes the loop on PostgreSQL NOTIFY.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ import asyncio
 import logging
 import os
 import socket
-import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -34,13 +36,17 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from evwire.alerts.compose import Composer, _ArticleInfo
 from evwire.alerts.config import instance_host, mail_from, make_signer, make_transport, retry_delay
-from evwire.alerts.mail import ArticleItem, Recipient, build_alert, build_digest, message_id, why_line
-from evwire.alerts.matching import NOTIFY_CHANNEL, Wakeup
+from evwire.alerts.listener import _NotifyWatcher
+from evwire.alerts.mail import build_digest, why_line
+from evwire.alerts.matching import Wakeup
+from evwire.alerts.outcome import Outcome, SendResult
+from evwire.alerts.recorder import _Recorder
 from evwire.alerts.targets import ApprisePoster
-from evwire.alerts.template import AlertTemplate, alert_template
-from evwire.alerts.transport import EmlTransport, Outcome, SendResult, SmtpTransport, write_eml
-from evwire.alerts.urls import LinkMaker, SubscriberLinks
+from evwire.alerts.template import AlertTemplate
+from evwire.alerts.transport import EmlTransport, SmtpTransport, write_eml
+from evwire.alerts.urls import LinkMaker
 from evwire.ingest.guard import AddressPolicy
 from evwire.pipeline import Services
 from evwire.store.outbox import (
@@ -57,7 +63,7 @@ from evwire.store.outbox import (
 from evwire.store.outbox import (
     Outcome as RowOutcome,
 )
-from evwire.store.tables import AlertTarget, Article, Company, KeywordAlert, Mention, Subscriber
+from evwire.store.tables import Subscriber
 from evwire.store.target_urls import TargetRefused, check_subscriber_target
 
 log = logging.getLogger(__name__)
@@ -97,72 +103,7 @@ class SendReport:
             self.skipped += n
 
 
-@dataclass(frozen=True)
-class _ArticleInfo:
-    id: int
-    title: str
-    url: str
-    bullets: tuple[str, ...]
-    source: str | None
-    published: datetime | None
-    about: tuple[str, ...]  # slugs, highest score first
-
-
-class _Recorder:
-    """Group commit: senders hand in results and wait; one thread writes them in one transaction."""
-
-    def __init__(self, write: Callable[[list[RowOutcome]], None]) -> None:
-        self.write = write
-        self.queue: asyncio.Queue[tuple[list[RowOutcome], asyncio.Future[None]] | None] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            await self.queue.put(None)
-            await self.task
-            self.task = None
-
-    async def record(self, outcomes: list[RowOutcome]) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self.queue.put((outcomes, fut))
-        await fut
-
-    async def _run(self) -> None:
-        done = False
-        while not done:
-            first = await self.queue.get()
-            if first is None:
-                break
-            items = [first]
-            while not self.queue.empty():
-                nxt = self.queue.get_nowait()
-                if nxt is None:
-                    done = True
-                    break
-                items.append(nxt)
-            outcomes = [o for batch, _ in items for o in batch]
-            error: BaseException | None = None
-            for attempt in range(5):
-                try:
-                    await asyncio.to_thread(self.write, outcomes)
-                    error = None
-                    break
-                except Exception as exc:  # noqa: BLE001 - the database may be back in a moment
-                    error = exc
-                    log.warning("recording %d results failed (%s); retrying", len(outcomes), exc)
-                    await asyncio.sleep(0.2 * 2**attempt)
-            for _, fut in items:
-                if not fut.done():
-                    if error is None:
-                        fut.set_result(None)
-                    else:
-                        fut.set_exception(error)
-
-
-class Sender:
+class Sender(Composer):
     """Delivers the outbox: immediate alerts, digests and operator targets."""
 
     def __init__(
@@ -240,124 +181,6 @@ class Sender:
             return
         with self._session() as session:
             record_outcomes(session, outcomes, self.worker_id, now=self.clock())
-
-    def _load(
-        self, rows: Sequence[Claimed]
-    ) -> tuple[dict[int, tuple[str, str]], dict[int, str], dict[int, str]]:
-        """Subscribers (email, status), targets (url) and keyword alert texts of a batch; articles cached."""
-        sids = sorted({r.subscriber_id for r in rows if r.subscriber_id})
-        tids = sorted({r.target_id for r in rows if r.target_id})
-        qids = sorted({q for r in rows for q in (r.reasons or {}).get("queries", [])})
-        aids = sorted({r.article_id for r in rows if r.article_id not in self._articles})
-        subs: dict[int, tuple[str, str]] = {}
-        targets: dict[int, str] = {}
-        queries: dict[int, str] = {}
-        with self._session() as session:
-            for start in range(0, len(sids), 5000):
-                chunk = sids[start : start + 5000]
-                stmt = select(Subscriber.id, Subscriber.email, Subscriber.status).where(
-                    Subscriber.id.in_(chunk)
-                )
-                for sid, email, status in session.execute(stmt):
-                    subs[sid] = (email, status)
-            if tids:
-                stmt2 = select(AlertTarget.id, AlertTarget.url, AlertTarget.subscriber_id).where(
-                    AlertTarget.id.in_(tids)
-                )
-                for tid, url, sid in session.execute(stmt2):
-                    targets[tid] = url
-                    if sid is not None:
-                        self._subscriber_targets.add(tid)
-            if qids:
-                stmt3 = select(KeywordAlert.id, KeywordAlert.query_text).where(KeywordAlert.id.in_(qids))
-                queries = dict(session.execute(stmt3).all())
-            for aid in aids:
-                self._articles[aid] = self._article_info(session, aid)
-            if not self._names:
-                self._names = dict(session.execute(select(Company.slug, Company.name)).all())
-        while len(self._articles) > 200:
-            self._articles.popitem(last=False)
-        return subs, targets, queries
-
-    def _article_info(self, session: Any, article_id: int) -> _ArticleInfo:
-        a = session.get(Article, article_id)
-        if a is None:
-            return _ArticleInfo(article_id, "(article removed)", f"{self.base}/", (), None, None, ())
-        about = session.execute(
-            select(Company.slug)
-            .join(Mention, Mention.company_id == Company.id)
-            .where(Mention.article_id == article_id, Mention.role == "about")
-            .order_by(Mention.score.desc(), Company.slug)
-        ).scalars()
-        return _ArticleInfo(
-            a.id,
-            a.title,
-            a.url or f"{self.base}/articles/{a.id}",
-            tuple(a.bullets or ()),
-            a.source_name,
-            a.published_at,
-            tuple(about),
-        )
-
-    # ------------------------------------------------------------ building mails
-
-    def _name(self, slug: str) -> str:
-        return self._names.get(slug, slug)
-
-    def _item(self, art: _ArticleInfo, followed: Sequence[str]) -> ArticleItem:
-        first = [s for s in followed if s in art.about] + [s for s in followed if s not in art.about]
-        rest = [s for s in art.about if s not in first]
-        return ArticleItem(
-            title=art.title,
-            url=art.url,
-            bullets=art.bullets,
-            channels=tuple(self._name(s) for s in first + rest),
-            source=art.source,
-            published=art.published,
-        )
-
-    def _why(self, reasons: dict[str, Any], queries: dict[int, str]) -> str:
-        names = [self._name(s) for s in reasons.get("channels", [])]
-        texts = [_label(queries[q]) for q in reasons.get("queries", []) if q in queries]
-        return why_line(names, texts)
-
-    def _template(self, art: _ArticleInfo, followed: Sequence[str], why: str) -> AlertTemplate:
-        key = (art.id, why + "|" + ",".join(followed))
-        tpl = self._templates.get(key)
-        if tpl is None:
-            tpl = alert_template(self._item(art, followed), self.sender, self.host, why, now=self.clock())
-            self._templates[key] = tpl
-            while len(self._templates) > 500:
-                self._templates.popitem(last=False)
-        return tpl
-
-    def _recipient(self, email: str, links: SubscriberLinks) -> Recipient:
-        """A subscriber's address with this instance's sender, host and the subscriber's own links."""
-        return Recipient(
-            email,
-            self.sender,
-            self.host,
-            links.manage_url,
-            links.unsubscribe_url,
-            links.unsubscribe_mailto,
-        )
-
-    def _alert_bytes(
-        self, row: Claimed, email: str, art: _ArticleInfo, queries: dict[int, str]
-    ) -> tuple[bytes | EmailMessage, str]:
-        reasons = row.reasons or {}
-        followed = list(reasons.get("channels", []))
-        why = self._why(reasons, queries)
-        links = self.links.for_subscriber(row.subscriber_id or 0, email)
-        mid = message_id("alert", row.id, self.host)
-        try:
-            data = self._template(art, followed, why).render(
-                email, row.id, links.manage_url, links.unsubscribe_url, links.unsubscribe_mailto
-            )
-            return data, mid
-        except ValueError:  # an internationalised address: the email package builds it
-            rcpt = self._recipient(email, links)
-            return build_alert(self._item(art, followed), rcpt, row.id, why, now=self.clock()), mid
 
     # ------------------------------------------------------------ sending
 
@@ -581,65 +404,6 @@ class Sender:
         from evwire.worker import run_in_thread  # worker imports this module
 
         return run_in_thread(self.run, "evwire-sender")
-
-
-class _NotifyWatcher:
-    """Turns PostgreSQL ``NOTIFY evwire_outbox`` (or a given listener) into the sender's wake event."""
-
-    def __init__(self, sender: Sender, loop: asyncio.AbstractEventLoop, woken: asyncio.Event) -> None:
-        self.sender, self.loop, self.woken = sender, loop, woken
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        url = self.sender.settings.db_url
-        if self.sender.listener is None and not url.startswith("postgresql"):
-            return  # SQLite: the in-process Wakeup is all there is
-        self._thread = threading.Thread(target=self._run, name="evwire-outbox-listen", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _wake(self) -> None:
-        if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.woken.set)
-
-    def _run(self) -> None:
-        if self.sender.listener is not None:
-            while not self._stop.is_set():
-                if self.sender.listener.wait(NOTIFY_CHANNEL, 1.0):
-                    self._wake()
-            return
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        dsn = (
-            make_url(self.sender.settings.db_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    self._wake()  # whatever was notified before we listened
-                    delay = 0.5
-                    while not self._stop.is_set():
-                        for _note in conn.notifies(timeout=1.0, stop_after=1):
-                            self._wake()
-            except Exception as exc:  # noqa: BLE001 - the server went away: slow poll meanwhile, reconnect
-                log.warning("outbox listener lost its connection (%s); retrying", type(exc).__name__)
-                self._stop.wait(delay)
-                delay = min(10.0, delay * 2)
-
-
-def _label(query_text: str) -> str:
-    """A query as the why line quotes it: a lone phrase without its own quotes."""
-    if len(query_text) > 1 and query_text[0] == query_text[-1] == '"' and query_text.count('"') == 2:
-        return query_text[1:-1]
-    return query_text
 
 
 def _pid_alive(pid: int) -> bool:

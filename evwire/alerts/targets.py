@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from evwire.alerts.transport import Outcome, SendResult
+from evwire.alerts.outcome import Outcome, SendResult
 
 _HTTP_CODE_RE = re.compile(r"error=(\d{3})|\b(?:HTTP|status|code)[^\d]{0,12}(\d{3})\b", re.IGNORECASE)
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from evwire.alerts.mail import ArticleItem, Recipient, build_alert
+from evwire.alerts.outcome import backoff
 from evwire.alerts.targets import ApprisePoster
 from evwire.alerts.transport import (
     EmlTransport,
     Outcome,
     SendResult,
     SmtpTransport,
-    backoff,
     parse_smtp_url,
 )
 from evwire.errors import DeliveryError
