@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         description="Rendered public pages each web process keeps until the content changes (0: off).",
     )
 
-    # Feeds in (evwire.ingest.fetch / guard); docs/settings.md says more
+    # Feeds in (evwire.ingest: fetch, client, hostlimits, body, guard); docs/settings.md says more
     allow_private_feeds: bool = Field(default=False, description="Let feeds reach non-public addresses.")
     feed_allow_networks: str = Field(default="", description="CIDR ranges feeds may reach although private.")
     feed_max_bytes: int = Field(default=10_000_000, description="Largest feed body, after decompression.")
