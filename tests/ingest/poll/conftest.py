@@ -19,6 +19,27 @@ from tests.ingest.feeds.conftest import FeedServer, feed_server  # noqa: F401 - 
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 
+# Articles the poll tests serve in their feeds: news about Xiaomi, Ford, BYD and NIO, each with a
+# figure, a ticker or a person, as real items have.
+XIAOMI = (
+    "Xiaomi (HKG: 1810) delivered more than 40,000 SU7 sedans in December 2025, its best month since the "
+    "electric car went on sale, chief executive Lei Jun said on Thursday. The company repeated its target "
+    "of 550,000 deliveries for 2026 and said a second factory phase in Beijing is ready to start production."
+)
+BYD = (
+    "BYD (SZSE: 002594) cut prices of its Seal and Dolphin models in Europe by up to ten percent on Monday, "
+    "as the Chinese maker tries to keep sales growing after new tariffs. BYD sold 4,272,145 vehicles in "
+    "2024, the company said, and it expects to sell more than 5 million in 2025."
+)
+NIO = (
+    "NIO delivered 31,138 vehicles in December 2025, up 72 percent from a year earlier, the Shanghai-based "
+    "maker said. William Li said the ONVO L60 SUV will start deliveries in more markets this spring."
+)
+FORD = (
+    "Ford said its Model e unit lost 5.1 billion dollars in 2024 and that it expects a loss of up to 5.5 "
+    "billion dollars in 2025, as Jim Farley told analysts the electric vehicle business is a long game."
+)
+
 
 class Clock:
     def __init__(self, now: datetime = NOW) -> None:

@@ -38,28 +38,10 @@ from evwire.store.subscriptions import confirm, subscribe
 from evwire.store.tables import Article, Feed, FeedItem, OutboxRow
 from evwire.store.targets import add_target
 from tests.conftest import _PG_SKIP, PG_URL, pg_schema
-from tests.ingest.poll.conftest import NOW, Clock, Site, rss
+from tests.ingest.poll.conftest import BYD, FORD, NIO, NOW, XIAOMI, Clock, Site, rss
 
 WAIT = 8.0  # seconds any step may take before the test gives up (it never hangs)
 
-XIAOMI = (
-    "Xiaomi (HKG: 1810) delivered more than 40,000 SU7 sedans in December 2025, its best month since the "
-    "electric car went on sale, chief executive Lei Jun said on Thursday. The company repeated its target "
-    "of 550,000 deliveries for 2026 and said a second factory phase in Beijing is ready to start production."
-)
-FORD = (
-    "Ford said its Model e unit lost 5.1 billion dollars in 2024 and that it expects a loss of up to 5.5 "
-    "billion dollars in 2025, as Jim Farley told analysts the electric vehicle business is a long game."
-)
-BYD = (
-    "BYD (SZSE: 002594) cut prices of its Seal and Dolphin models in Europe by up to ten percent on Monday, "
-    "as the Chinese maker tries to keep sales growing after new tariffs. BYD sold 4,272,145 vehicles in "
-    "2024, the company said, and it expects to sell more than 5 million in 2025."
-)
-NIO = (
-    "NIO delivered 31,138 vehicles in December 2025, up 72 percent from a year earlier, the Shanghai-based "
-    "maker said. William Li said the ONVO L60 SUV will start deliveries in more markets this spring."
-)
 SHARED = {"guid": "a-1", "title": "Xiaomi SU7 deliveries top 40,000", "text": XIAOMI}
 # B's copy of A's item: the same link with its own headline and text, or the same text at another link
 COPIES = {
