@@ -134,7 +134,9 @@ def next_poll(state: FeedState, outcome: PollOutcome, now: datetime) -> tuple[da
         return None, new
     wait = error_delay(count)
     if outcome.retry_after is not None:
-        wait = max(wait, min(MAX_INTERVAL, timedelta(seconds=max(0.0, outcome.retry_after))))
+        # clamped before timedelta: Retry-After is any number of digits, and timedelta overflows
+        asked = min(MAX_INTERVAL.total_seconds(), max(0.0, outcome.retry_after))
+        wait = max(wait, timedelta(seconds=asked))
     new = replace(state, error_count=count, first_error_at=first, last_error=error)
     return now + wait, new
 

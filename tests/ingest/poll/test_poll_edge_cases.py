@@ -1,0 +1,38 @@
+"""Odd but legal things feeds and servers do, polled for real (SQLite and PostgreSQL): each test
+failed before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from evwire.pipeline import Services
+from evwire.poller import Poller
+from evwire.store.feeds import add_feed, get_feed
+from evwire.store.tables import Feed
+from tests.ingest.poll.conftest import NOW
+
+
+def _add(svc: Services, url: str) -> int:
+    with svc.db.session() as session:
+        return add_feed(session, url, now=NOW)[0].id
+
+
+def _feed(svc: Services, feed_id: int) -> Feed:
+    with svc.db.session() as session:
+        return get_feed(session, feed_id)
+
+
+def test_poll_retry_after_beyond_timedelta_range_backs_off_a_day_and_the_pass_goes_on(
+    svc: Services, poller: Poller, feed_server
+) -> None:
+    # Retry-After is 1*DIGIT: a huge delta used to overflow timedelta in the scheduler, crash the
+    # writer and so the whole pass, leaving every feed of the batch claimed and unrecorded
+    huge = _add(svc, feed_server.url("/status/503?retry=99999999999999999999"))
+    good = _add(svc, feed_server.url("/feeds/rss2/feed.xml"))
+    report = asyncio.run(poller.run_pass())
+    assert report.feeds == 2 and report.failed == 1
+    feed = _feed(svc, huge)
+    assert feed.next_poll_at == NOW + timedelta(hours=24) and feed.error_count == 1
+    assert feed.last_error and "HTTP 503" in feed.last_error
+    assert _feed(svc, good).last_success_at == NOW
