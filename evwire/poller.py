@@ -87,8 +87,10 @@ class FeedPoll:
 
     @property
     def quiet(self) -> bool:
-        """No body to parse: a 304 or an error."""
-        return self.result.body is None and self.parsed is None
+        """No body to parse: a 304 or an error. A 304 after a 301/308 is not quiet: the move is
+        stored on its own (``store_poll``, where ``move_feed`` checks no other feed has the URL)."""
+        moved = self.result.permanent_url is not None and self.result.ok
+        return self.result.body is None and self.parsed is None and not moved
 
 
 @dataclass

@@ -4,6 +4,7 @@ failed before its fix."""
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from datetime import timedelta
 
 from evwire.pipeline import Services
@@ -36,3 +37,21 @@ def test_poll_retry_after_beyond_timedelta_range_backs_off_a_day_and_the_pass_go
     assert feed.next_poll_at == NOW + timedelta(hours=24) and feed.error_count == 1
     assert feed.last_error and "HTTP 503" in feed.last_error
     assert _feed(svc, good).last_success_at == NOW
+
+
+def test_poll_permanent_redirect_answered_304_still_moves_the_feed(
+    svc: Services, poller: Poller, feed_server
+) -> None:
+    # a feed with validators moved (301) and its new address answers the conditional GET with 304:
+    # the move must be stored all the same, or the old address is asked (and redirected) forever
+    target = feed_server.url("/feeds/rss2/feed.xml")
+    with urllib.request.urlopen(target) as response:  # noqa: S310 - our local server
+        etag = response.headers["ETag"]
+    fid = _add(svc, feed_server.url("/moved"))
+    with svc.db.session() as session:
+        row = get_feed(session, fid)
+        row.etag, row.backfilled = etag, True
+    report = asyncio.run(poller.run_pass())
+    assert report.not_modified == 1 and report.failed == 0
+    feed = _feed(svc, fid)
+    assert feed.url == target and feed.last_error is None and feed.etag == etag
