@@ -68,6 +68,7 @@ from evwire.tag.types import Tagging
 log = logging.getLogger(__name__)
 FULL_TEXT_PER_POLL = 20  # article pages fetched at most per feed poll
 BATCH = 200  # polls handed to the writer thread at once
+FEED_TITLE_MAX, SOURCE_NAME_MAX = 500, 200  # feeds.title and articles.source_name hold this much
 
 
 def utcnow() -> datetime:
@@ -398,10 +399,10 @@ class Poller:
         added: list[int],
     ) -> None:
         now = poll.fetched_at
-        feed.title = feed.title or parsed.title or None
+        feed.title = feed.title or parsed.title[:FEED_TITLE_MAX] or None
         feed.site_url = feed.site_url or parsed.site_url
         known = known_items(session, feed.id, [i.guid for i in parsed.items])
-        source = feed.title or parsed.title or None
+        source = (feed.title or parsed.title)[:SOURCE_NAME_MAX] or None
         todo: list[_Item] = []
         for item in parsed.items:
             fingerprint = item.fingerprint()

@@ -12,10 +12,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from evwire.ingest.feedtext import _abs, clean_title, html_to_text, parse_feed_date, sanitize_html
+from evwire.ingest.feedtext import (
+    MAX_URL,
+    _abs,
+    clean_title,
+    html_to_text,
+    parse_feed_date,
+    sanitize_html,
+)
 from evwire.ingest.types import ParsedArticle
 
 FUTURE_SLACK = timedelta(minutes=10)
+MAX_GUID = 2000  # feed_items.guid, articles.guid
 
 
 @dataclass(frozen=True)
@@ -111,10 +119,14 @@ def _finish(raw: _Raw, fetched_at: datetime, used: set[str]) -> FeedItem | None:
     if not guid:
         basis = f"{title}\x1f{raw.published or raw.updated or text[:500]}"
         guid = "urn:evwire:sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+    if len(guid) > MAX_GUID:  # feed_items.guid holds 2000 characters: a long guid is kept as its hash
+        guid = "urn:evwire:sha1:" + hashlib.sha1(guid.encode("utf-8")).hexdigest()
     if guid in used:
         return None
     used.add(guid)
     image = _abs(base, raw.image) or _first_img(content_html or summary_html)
+    if image and len(image) > MAX_URL:
+        image = None
     return FeedItem(
         guid=guid,
         title=title,

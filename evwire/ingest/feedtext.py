@@ -112,6 +112,9 @@ def parse_feed_date(value: str | None) -> datetime | None:
 # ---------------------------------------------------------------- links
 
 
+MAX_URL = 2000  # the URL columns' length (articles.url, image_url, feeds.site_url, ...)
+
+
 def _abs(base: str, href: str | None) -> str | None:
     if not href:
         return None
@@ -123,5 +126,7 @@ def _abs(base: str, href: str | None) -> str | None:
     try:
         out = urljoin(base, href)
     except ValueError:
+        return None
+    if len(out) > MAX_URL:  # longer than the URL columns hold: as if the feed gave none
         return None
     return out if out.startswith(("http://", "https://")) else None

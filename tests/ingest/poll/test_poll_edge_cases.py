@@ -7,11 +7,13 @@ import asyncio
 import urllib.request
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from evwire.pipeline import Services
 from evwire.poller import Poller
 from evwire.store.feeds import add_feed, get_feed
-from evwire.store.tables import Feed
-from tests.ingest.poll.conftest import NOW
+from evwire.store.tables import Article, Feed
+from tests.ingest.poll.conftest import NOW, Site, rss
 
 
 def _add(svc: Services, url: str) -> int:
@@ -55,3 +57,26 @@ def test_poll_permanent_redirect_answered_304_still_moves_the_feed(
     assert report.not_modified == 1 and report.failed == 0
     feed = _feed(svc, fid)
     assert feed.url == target and feed.last_error is None and feed.etag == etag
+
+
+def test_poll_long_feed_title_guid_and_links_do_not_lose_the_feed(
+    svc: Services, poller: Poller, site: Site
+) -> None:
+    # columns have lengths (PostgreSQL enforces them): a 300-character channel title (the articles'
+    # source name is 200), a 3000-character guid or link used to fail the whole poll, every time
+    long_path = "/" + "x" * 2500
+    items = [
+        {"guid": "g" * 3000, "title": "Xiaomi delivers 40,000 cars", "text": "Xiaomi delivered cars."},
+        {"guid": "ok-1", "title": "Ford loses money", "text": "Ford lost money.",
+         "link": "https://news.example" + long_path},
+        {"guid": "ok-2", "title": "NIO delivers", "text": "NIO delivered cars."},
+    ]  # fmt: skip
+    site.docs["/long.xml"] = ("application/rss+xml", rss("T" * 300, items))
+    fid = _add(svc, site.url("/long.xml"))
+    report = asyncio.run(poller.run_pass())
+    assert report.failed == 0, report.errors
+    feed = _feed(svc, fid)
+    assert feed.last_error is None and feed.title and len(feed.title) <= 500
+    with svc.db.session() as session:
+        titles = set(session.scalars(select(Article.title)))
+    assert {"Xiaomi delivers 40,000 cars", "Ford loses money", "NIO delivers"} <= titles
