@@ -103,10 +103,16 @@ def parse_feed_date(value: str | None) -> datetime | None:
             return None
         import calendar
 
-        dt = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+        try:  # "0000-00-00 00:00:00" comes back as year 0
+            dt = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past datetime's range in UTC
+        return None
 
 
 # ---------------------------------------------------------------- links

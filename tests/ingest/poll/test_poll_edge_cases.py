@@ -80,3 +80,23 @@ def test_poll_long_feed_title_guid_and_links_do_not_lose_the_feed(
     with svc.db.session() as session:
         titles = set(session.scalars(select(Article.title)))
     assert {"Xiaomi delivers 40,000 cars", "Ford loses money", "NIO delivers"} <= titles
+
+
+def test_poll_item_with_a_zero_date_is_stored_undated_and_the_feed_is_not_lost(
+    svc: Services, poller: Poller, site: Site
+) -> None:
+    # "0000-00-00 00:00:00" (a MySQL zero date) and dates at the edge of datetime's range are common
+    # in real feeds; they used to raise out of the parser (ValueError, OverflowError) and fail the poll
+    items = [
+        {"guid": "z-1", "title": "Xiaomi delivers", "text": "Xiaomi.", "date": "0000-00-00T00:00:00Z"},
+        {"guid": "z-2", "title": "Ford loses", "text": "Ford lost.", "date": "9999-12-31T23:59:59-14:00"},
+        {"guid": "z-3", "title": "NIO delivers", "text": "NIO delivered."},
+    ]  # fmt: skip
+    site.docs["/zero.xml"] = ("application/rss+xml", rss("Zero dates", items))
+    fid = _add(svc, site.url("/zero.xml"))
+    report = asyncio.run(poller.run_pass())
+    assert report.failed == 0, report.errors
+    assert _feed(svc, fid).last_error is None
+    with svc.db.session() as session:
+        dates = {t: d for t, d in session.execute(select(Article.title, Article.published_at))}
+    assert dates["Xiaomi delivers"] == NOW and dates["Ford loses"] == NOW  # undated: the fetch time
