@@ -16,7 +16,10 @@ def _parse_json(body: bytes, url: str, fetched_at: datetime, charset: str | None
     try:
         data = json.loads(body)
     except UnicodeDecodeError:
-        data = json.loads(body.decode(charset or "cp1252", errors="replace"))
+        try:
+            data = json.loads(body.decode(charset or "cp1252", errors="replace"))
+        except (json.JSONDecodeError, LookupError) as exc:
+            raise IngestError(f"the JSON feed is not valid JSON ({exc})") from exc
         warnings.append("the JSON feed is not UTF-8; read it as " + (charset or "cp1252"))
     except json.JSONDecodeError as exc:
         raise IngestError(f"the JSON feed is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
@@ -40,10 +43,10 @@ def _parse_json(body: bytes, url: str, fetched_at: datetime, charset: str | None
         if entry.get("summary"):
             raw.summary, raw.summary_is_text = _str(entry.get("summary")), True
         raw.image = _str(entry.get("image")) or _str(entry.get("banner_image"))
-        authors = entry.get("authors") or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
+        authors = _list(entry.get("authors")) or _list(entry.get("author"))
         names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
         raw.author = ", ".join(map(str, names)) or None
-        raw.categories = [str(t) for t in entry.get("tags") or [] if isinstance(t, str | int)]
+        raw.categories = [str(t) for t in _list(entry.get("tags")) if isinstance(t, str | int)]
         item = _finish(raw, fetched_at, used)
         if item is not None:
             items.append(item)
@@ -52,7 +55,7 @@ def _parse_json(body: bytes, url: str, fetched_at: datetime, charset: str | None
             f"{len(entries) - len(items)} item(s) skipped: empty, or an id seen twice in the feed"
         )
     hubs = tuple(
-        h["url"] for h in data.get("hubs") or [] if isinstance(h, dict) and isinstance(h.get("url"), str)
+        h["url"] for h in _list(data.get("hubs")) if isinstance(h, dict) and isinstance(h.get("url"), str)
     )
     return ParsedFeed(
         "json",
@@ -67,3 +70,10 @@ def _parse_json(body: bytes, url: str, fetched_at: datetime, charset: str | None
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _list(value: Any) -> list[Any]:
+    """A member that should be an array, as a list: a lone object or string is a list of one."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict | str) else []

@@ -1,0 +1,43 @@
+"""Odd but legal feed documents that used to crash the parser (an exception other than IngestError
+fails the whole poll with "evwire could not store this poll"). Each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from evwire.errors import IngestError
+from evwire.ingest.feedparse import parse_feed
+
+NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _json(data: dict) -> bytes:
+    return json.dumps({"version": VERSION, "title": "EV", **data}).encode()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"hubs": 5, "items": [{"id": "1", "title": "Xiaomi"}]},
+        {"items": [{"id": "1", "title": "Xiaomi", "tags": 5}]},
+        {"items": [{"id": "1", "title": "Xiaomi", "authors": 5}]},
+    ],
+)
+def test_json_feed_with_wrongly_typed_lists_keeps_its_items(odd: dict) -> None:
+    feed = parse_feed(_json(odd), url="https://ev.example/feed.json", fetched_at=NOW)
+    assert [i.title for i in feed.items] == ["Xiaomi"] and feed.hub_urls == ()
+
+
+def test_json_feed_tags_given_as_a_string_is_one_tag_not_its_letters() -> None:
+    body = _json({"items": [{"id": "1", "title": "Xiaomi", "tags": "ev"}]})
+    assert parse_feed(body, url="https://ev.example/feed.json", fetched_at=NOW).items[0].categories == ("ev",)
+
+
+def test_json_feed_not_utf8_and_broken_is_an_ingest_error() -> None:
+    body = b'{"version": "' + VERSION.encode() + b'", "title": "\xe9", "items": [}'
+    with pytest.raises(IngestError, match="not valid JSON"):
+        parse_feed(body, url="https://ev.example/feed.json", fetched_at=NOW)
