@@ -37,6 +37,7 @@ from evwire.settings import Settings
 
 PERMANENT_REDIRECTS = {301, 308}
 REDIRECTS = {301, 302, 303, 307, 308}
+MAX_ETAG, MAX_LAST_MODIFIED = 500, 100  # the lengths of feeds.etag and feeds.last_modified
 
 
 @dataclass(frozen=True)
@@ -227,10 +228,12 @@ async def _handle(response: AnyResponse, url: str, settings: Settings) -> _Reply
         "content_type": response.headers.get("content-type"),
         "link_header": _link_header(response),
     }
+    # validators longer than the feed columns hold (feeds.etag, feeds.last_modified) are not kept:
+    # the next poll is then unconditional, instead of every poll failing to be stored
     if etag:
-        common["etag"] = etag
+        common["etag"] = etag if len(etag) <= MAX_ETAG else None
     if modified:
-        common["last_modified"] = modified
+        common["last_modified"] = modified if len(modified) <= MAX_LAST_MODIFIED else None
     if status == 304:
         await _drain(response)  # read the (empty) rest so the connection goes back to the pool
         return _Reply(common)

@@ -4,8 +4,10 @@ failed before its fix."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import urllib.request
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import select
 
@@ -100,3 +102,41 @@ def test_poll_item_with_a_zero_date_is_stored_undated_and_the_feed_is_not_lost(
     with svc.db.session() as session:
         dates = {t: d for t, d in session.execute(select(Article.title, Article.published_at))}
     assert dates["Xiaomi delivers"] == NOW and dates["Ford loses"] == NOW  # undated: the fetch time
+
+
+class _LongValidators(BaseHTTPRequestHandler):
+    """An RSS feed with an ETag of 600 characters and a Last-Modified of 150: legal, if odd."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:
+        body = rss(
+            "Long validators", [{"guid": "v-1", "title": "BYD cuts prices", "text": "BYD cut prices."}]
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("ETag", '"' + "e" * 600 + '"')
+        self.send_header("Last-Modified", "Thu, 08 Jan 2026 10:00:00 GMT" + " " * 120 + "x")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_poll_validators_longer_than_their_columns_are_not_kept_and_the_feed_is_stored(
+    svc: Services, poller: Poller
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LongValidators)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        fid = _add(svc, f"http://127.0.0.1:{server.server_address[1]}/feed.xml")
+        report = asyncio.run(poller.run_pass())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.failed == 0 and report.new_articles == 1, report.errors
+    feed = _feed(svc, fid)
+    assert feed.last_error is None and feed.etag is None and feed.last_modified is None
