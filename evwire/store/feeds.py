@@ -26,6 +26,7 @@ from evwire.store.tables import Article, Feed, FeedItem
 
 STATUSES = ("active", "paused", "dead")
 CLAIM_LEASE = timedelta(minutes=10)
+URL_MAX, TEXT_MAX = 2000, 500  # feeds.url and site_url; feeds.title and category
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,16 @@ def add_feed(
 ) -> tuple[Feed, bool]:
     """Follow a feed (polled at once). Returns (feed, created); an already followed URL is returned as is."""
     url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("http", "https"):  # schemes are case-insensitive: HTTPS://… is one
+        url = scheme.lower() + sep + rest
     if not url.startswith(("http://", "https://")):
         raise EvwireError(f"{url!r} is not an http(s) address")
+    if len(url) > URL_MAX:
+        raise EvwireError(f"the address is {len(url)} characters long; evwire keeps at most {URL_MAX}")
+    # what an OPML file or a page says about the feed is cut to what the columns hold
+    title, category = (title or "")[:TEXT_MAX] or None, (category or "")[:TEXT_MAX] or None
+    site_url = site_url if site_url and len(site_url) <= URL_MAX else None
     row = session.scalar(select(Feed).where(Feed.url == url))
     if row is not None:
         return row, False

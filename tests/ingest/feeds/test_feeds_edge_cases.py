@@ -9,7 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from evwire.errors import IngestError
+from evwire.feedops import import_opml
 from evwire.ingest.feedparse import parse_feed
+from evwire.pipeline import open_services
+from evwire.settings import Settings
+from evwire.store.feeds import list_feeds
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -41,3 +45,31 @@ def test_json_feed_not_utf8_and_broken_is_an_ingest_error() -> None:
     body = b'{"version": "' + VERSION.encode() + b'", "title": "\xe9", "items": [}'
     with pytest.raises(IngestError, match="not valid JSON"):
         parse_feed(body, url="https://ev.example/feed.json", fetched_at=NOW)
+
+
+def test_opml_import_takes_odd_entries_without_losing_the_others(settings: Settings) -> None:
+    # an upper-case scheme is legal (RFC 3986: schemes are case-insensitive) and a feed reader's
+    # title or folder can be long; either used to abort the whole import (EvwireError, or DataError
+    # on PostgreSQL), so none of the file's feeds were followed
+    long_title, long_folder = "T" * 700, "F" * 600
+    opml = f"""<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
+      <outline text="{long_folder}">
+        <outline text="{long_title}" type="rss" xmlUrl="https://long.example/feed"/>
+      </outline>
+      <outline text="Upper" type="rss" xmlUrl="HTTPS://Upper.example/feed"/>
+      <outline text="Plain" type="rss" xmlUrl="https://plain.example/feed"/>
+    </body></opml>""".encode()
+    services = open_services(settings)
+    try:
+        assert import_opml(services, opml, now=NOW) == (3, 0)
+        with services.db.session() as session:
+            rows = {f.url: f for f in list_feeds(session)}
+            assert set(rows) == {
+                "https://long.example/feed",
+                "https://Upper.example/feed",
+                "https://plain.example/feed",
+            }
+            long = rows["https://long.example/feed"]
+            assert long.title == "T" * 500 and long.category == "F" * 500
+    finally:
+        services.close()
