@@ -126,7 +126,12 @@ def _address(value: str) -> Address:
     name, addr = parseaddr(value)
     if not addr or "@" not in addr:
         raise AddressError(f"{clean_header(value, 80)!r} is not an address")
+    local, _, domain = addr.rpartition("@")
     try:
+        if not local.isascii():  # RFC 6531 mailbox: the email package's parser refuses it, so pass it split
+            if not local or any(unicodedata.category(ch)[0] in "CZ" or ch in '"\\' for ch in local):
+                raise ValueError("mailbox name has spaces, quotes or control characters")
+            return Address(display_name=clean_header(name, 80), username=local, domain=domain)
         return Address(display_name=clean_header(name, 80), addr_spec=addr)
     except (ValueError, IndexError) as exc:
         raise AddressError(f"{clean_header(value, 80)!r} is not an address: {exc}") from exc
