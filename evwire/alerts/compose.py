@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evwire.alerts.mail import ArticleItem, Recipient, build_alert, message_id, why_line
+from evwire.alerts.mail import ArticleItem, Recipient, build_alert, message_id, safe_url, why_line
 from evwire.alerts.template import AlertTemplate, alert_template
 from evwire.alerts.urls import LinkMaker, SubscriberLinks
 from evwire.store.outbox import Claimed
@@ -101,7 +101,7 @@ class Composer:
         return _ArticleInfo(
             a.id,
             a.title,
-            a.url or f"{self.base}/articles/{a.id}",
+            a.url if a.url and _linkable(a.url) else f"{self.base}/articles/{a.id}",
             tuple(a.bullets or ()),
             a.source_name,
             a.published_at,
@@ -167,6 +167,16 @@ class Composer:
         except ValueError:  # an internationalised address: the email package builds it
             rcpt = self._recipient(email, links)
             return build_alert(self._item(art, followed), rcpt, row.id, why, now=self.clock()), mid
+
+
+def _linkable(url: str) -> bool:
+    """Whether a mail may link ``url`` itself (http(s), at most ``URL_MAX``): article URLs may be
+    longer, and a mail that cannot be built must not count as a bounce against its reader."""
+    try:
+        safe_url(url)
+    except ValueError:
+        return False
+    return True
 
 
 def _label(query_text: str) -> str:

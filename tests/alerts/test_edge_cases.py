@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email
+from dataclasses import replace
+from datetime import UTC, datetime
 from email import policy
 
 from sqlalchemy import select
 
 from evwire.pipeline import Services
-from evwire.store.tables import OutboxRow
+from evwire.store.tables import OutboxRow, Subscriber
 from tests.alerts.conftest import SmtpServer, sample
 from tests.alerts.test_sender import T1, Clock, follower, post, run
 
@@ -27,3 +29,25 @@ def test_internationalised_addresses_get_their_alerts(svc: Services, smtp_server
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     with svc.db.session() as s:
         assert {r.status for r in s.scalars(select(OutboxRow))} == {"sent"}
+
+
+def test_an_article_with_a_very_long_url_is_still_alerted(svc: Services, smtp_server: SmtpServer) -> None:
+    """Article URLs may be up to 2000 characters (API, feeds), mail links at most 900: the alert must
+    link the article's page here instead of failing to build, which counted as a bounce against the
+    reader (three suspend them), and a digest with it must not break the send pass."""
+    now_sid = follower(svc, "now@example.org", ["xiaomi"])
+    follower(svc, "digest@example.org", ["xiaomi"], digest="daily", timezone="UTC", digest_hour=8)
+    long_url = "https://example.org/news?" + "x" * 1500
+    article_id = post(svc, replace(sample(1), url=long_url))
+    clock = Clock(T1)
+    assert run(svc, smtp_server, clock) == (1, 0, 0, 0)
+    clock.at = datetime(2026, 1, 9, 8, 0, 30, tzinfo=UTC)
+    assert run(svc, smtp_server, clock) == (1, 0, 0, 0)
+    assert sorted(m.recipients[0] for m in smtp_server.messages) == ["digest@example.org", "now@example.org"]
+    for m in smtp_server.messages:
+        text = email.message_from_bytes(m.data, policy=policy.default).get_body(("plain",)).get_content()
+        assert f"/articles/{article_id}" in text
+    with svc.db.session() as s:
+        assert {r.status for r in s.scalars(select(OutboxRow))} == {"sent"}
+        sub = s.get(Subscriber, now_sid)
+        assert sub is not None and sub.bounce_count == 0
