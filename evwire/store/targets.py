@@ -42,6 +42,13 @@ def add_target(
             check_subscriber_target(url, policy or AddressPolicy())
         except TargetRefused as exc:
             raise SubscriptionError(str(exc)) from exc
+        same = session.scalar(
+            select(AlertTarget).where(AlertTarget.subscriber_id == subscriber_id, AlertTarget.url == url)
+        )
+        if same is not None:  # the form sent twice: one target, or each alert is posted twice
+            same.active = True
+            session.flush()
+            return same
     company_id = _company_ids(session, [channel])[channel.strip().lower()] if channel else None
     target = AlertTarget(
         url=url, company_id=company_id, label=label.strip()[:200], subscriber_id=subscriber_id, created_at=now

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from evwire.pipeline import utcnow
 from evwire.settings import Settings
-from tests.web.test_subscribe import link_in, mails, subscribe_form, subscriber
+from evwire.store.subscriptions import confirm
+from evwire.store.tables import OutboxRow
+from tests.web.conftest import ADMIN, sample_payload
+from tests.web.test_subscribe import link_in, mails, subscribe_form, subscriber, token_for
 
 
 def test_subscribe_with_an_internationalised_mailbox_name(client: TestClient, settings: Settings) -> None:
@@ -18,3 +25,22 @@ def test_subscribe_with_an_internationalised_mailbox_name(client: TestClient, se
     assert client.get(link_in(mail, "confirm")).status_code == 200
     view = subscriber(client, "josé@example.org")
     assert view is not None and view.status == "confirmed"
+
+
+def test_a_double_submitted_target_posts_each_alert_once(client: TestClient, settings: Settings) -> None:
+    """A double click (or a reload that re-posts the form) on "add target" must not store the same
+    URL twice: each alert would then be posted twice to the same chat."""
+    assert subscribe_form(client, "owner@example.org").status_code == 200
+    sid = subscriber(client, "owner@example.org").id
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        confirm(session, sid, now=utcnow())
+    manage = f"/manage?token={token_for(settings, 'manage', sid, 'owner@example.org')}"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(manage).text).group(1)  # type: ignore[union-attr]
+    form = {"csrf": csrf, "action": "add_target", "target_url": "tgram://123:ABC/456"}
+    first, second = client.post(manage, data=form), client.post(manage, data=form)
+    assert first.status_code == second.status_code == 200
+    assert second.text.count('name="target_id"') == 1
+    assert client.post("/api/articles", json=sample_payload(), headers=ADMIN).status_code == 201
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        targets = session.scalars(sa.select(OutboxRow.target_id).where(OutboxRow.target_id.is_not(None)))
+        assert len(list(targets)) == 1
