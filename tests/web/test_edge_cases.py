@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from evwire.pipeline import utcnow
 from evwire.settings import Settings
@@ -44,3 +45,15 @@ def test_a_double_submitted_target_posts_each_alert_once(client: TestClient, set
     with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
         targets = session.scalars(sa.select(OutboxRow.target_id).where(OutboxRow.target_id.is_not(None)))
         assert len(list(targets)) == 1
+
+
+def test_feeds_survive_a_title_with_characters_xml_cannot_carry(client: TestClient) -> None:
+    """U+FFFE and U+FFFF are valid in JSON, text and HTML but not in XML 1.0: one such title must not
+    turn a channel's RSS and Atom feeds into 500s for every reader."""
+    payload = {**sample_payload(), "title": "Xiaomi and Ford \ufffe explore a \uffff joint venture"}
+    assert client.post("/api/articles", json=payload, headers=ADMIN).status_code == 201
+    for kind in ("rss", "atom"):
+        feed = client.get(f"/channels/xiaomi/feed.{kind}")
+        assert feed.status_code == 200, kind
+        root = etree.fromstring(feed.content)
+        assert "Xiaomi and Ford  explore a  joint venture" in etree.tostring(root, encoding="unicode")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -15,12 +16,13 @@ from evwire.web.templating import paragraphs
 
 router = APIRouter(include_in_schema=False)
 FEED_SIZE = 30
-_CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)}
+# What XML 1.0 cannot carry: most C0 controls, surrogates, U+FFFE and U+FFFF (lxml refuses them all)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_text(value: str) -> str:
-    """XML 1.0 cannot carry most control characters; untrusted text may contain them."""
-    return value.translate(_CONTROL)
+    """XML 1.0 cannot carry some characters (most controls, U+FFFE); untrusted text may contain them."""
+    return _NOT_XML.sub("", value)
 
 
 def _summary(entry: FeedEntry) -> str:
