@@ -12,6 +12,7 @@ from evwire.pipeline import utcnow
 from evwire.settings import Settings
 from evwire.store.subscriptions import confirm
 from evwire.store.tables import OutboxRow
+from evwire.web.app import create_app
 from tests.web.conftest import ADMIN, sample_payload
 from tests.web.test_subscribe import link_in, mails, subscribe_form, subscriber, token_for
 
@@ -57,3 +58,16 @@ def test_feeds_survive_a_title_with_characters_xml_cannot_carry(client: TestClie
         assert feed.status_code == 200, kind
         root = etree.fromstring(feed.content)
         assert "Xiaomi and Ford  explore a  joint venture" in etree.tostring(root, encoding="unicode")
+
+
+def test_admin_forms_refuse_non_ascii_csrf_values_with_4xx(settings: Settings) -> None:
+    """``secrets.compare_digest`` raises TypeError for a str that is not ASCII: a login form sent
+    with such a cookie (no login needed) or a logout with such a token must be refused, not a 500."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/admin/login").text).group(1)  # type: ignore[union-attr]
+        cookie = {"cookie": "evwire_login_csrf=\xe9t\xe9".encode("latin-1")}
+        assert c.post("/admin/login", data={"token": "x", "csrf": csrf}, headers=cookie).status_code == 400
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/admin/login").text).group(1)  # type: ignore[union-attr]
+        login = {"token": ADMIN["Authorization"].removeprefix("Bearer "), "csrf": csrf}
+        assert c.post("/admin/login", data=login, follow_redirects=False).status_code == 303
+        assert c.post("/admin/logout", data={"csrf": "\xe9t\xe9"}).status_code == 403

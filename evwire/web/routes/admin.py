@@ -54,7 +54,8 @@ AdminSession = Annotated[dict[str, Any] | None, Depends(admin_session)]
 def _require(session: dict[str, Any] | None, csrf: str | None = None) -> dict[str, Any]:
     if session is None:
         raise HTTPException(401, "log in at /admin/login with the admin token")
-    if csrf is not None and not secrets.compare_digest(csrf, str(session.get("csrf", ""))):
+    # bytes: compare_digest raises TypeError (a 500) for a str that is not ASCII
+    if csrf is not None and not secrets.compare_digest(csrf.encode(), str(session.get("csrf", "")).encode()):
         raise HTTPException(403, "the form's CSRF token is wrong or old; reload the page and try again")
     return session
 
@@ -91,7 +92,7 @@ def login(
     except BadSignature:
         expected_csrf = None
     cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected_csrf or not secrets.compare_digest(str(expected_csrf), cookie):
+    if not expected_csrf or not secrets.compare_digest(str(expected_csrf).encode(), cookie.encode()):
         return login_page(request, settings, error="the form expired; try again")
     if settings.admin_token is None:
         return login_page(request, settings, error="admin is closed: set EVWIRE_ADMIN_TOKEN to open it")
