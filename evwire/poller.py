@@ -36,6 +36,7 @@ from evwire.ingest.dedupe import StoryIndex, signature
 from evwire.ingest.feeditems import FeedItem as ParsedItem
 from evwire.ingest.feeditems import ParsedFeed
 from evwire.ingest.feedparse import parse_feed
+from evwire.ingest.feedtext import MAX_URL
 from evwire.ingest.fetch import FetchResult, fetch_feed
 from evwire.ingest.hostlimits import HostLimiter
 from evwire.ingest.schedule import next_poll, outcome_from
@@ -557,10 +558,12 @@ class Poller:
 
     def _note_websub(self, feed: Feed, parsed: ParsedFeed, result: FetchResult) -> None:
         header_hubs, header_self = links_from_header(result.link_header)
-        hubs = list(parsed.hub_urls) or header_hubs
-        if not hubs:
-            return
+        # URLs longer than the websub columns hold are ignored (JSON Feed hubs and Link headers
+        # are not read through the feed's link cleaner)
+        hubs = [h for h in (list(parsed.hub_urls) or header_hubs) if len(h) <= MAX_URL]
         topic = parsed.self_url or header_self or feed.url
+        if not hubs or len(topic) > MAX_URL:
+            return
         if feed.websub_hub != hubs[0] or feed.websub_topic != topic:
             feed.websub_hub, feed.websub_topic = hubs[0], topic
             feed.websub_renew_at = None

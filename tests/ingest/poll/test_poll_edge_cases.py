@@ -4,6 +4,7 @@ failed before its fix."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import urllib.request
 from datetime import timedelta
@@ -140,3 +141,22 @@ def test_poll_validators_longer_than_their_columns_are_not_kept_and_the_feed_is_
     assert report.failed == 0 and report.new_articles == 1, report.errors
     feed = _feed(svc, fid)
     assert feed.last_error is None and feed.etag is None and feed.last_modified is None
+
+
+def test_poll_json_feed_with_an_over_long_hub_url_is_stored_without_websub(
+    svc: Services, poller: Poller, site: Site
+) -> None:
+    # JSON Feed hubs are not read through the link cleaner: a 2100-character hub URL went straight
+    # into feeds.websub_hub (2000) and, on PostgreSQL, failed every poll of the feed
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Hubbed",
+        "hubs": [{"type": "WebSub", "url": "https://hub.example/" + "h" * 2100}],
+        "items": [{"id": "j-1", "title": "BYD cuts prices", "content_text": "BYD cut prices."}],
+    }
+    site.docs["/hub.json"] = ("application/feed+json", json.dumps(doc).encode())
+    fid = _add(svc, site.url("/hub.json"))
+    report = asyncio.run(poller.run_pass())
+    assert report.failed == 0 and report.new_articles == 1, report.errors
+    feed = _feed(svc, fid)
+    assert feed.last_error is None and feed.websub_hub is None and poller.websub_needs == []
