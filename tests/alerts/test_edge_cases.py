@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
 
+import pytest
 from sqlalchemy import select
 
 from evwire.pipeline import Services
@@ -51,3 +52,35 @@ def test_an_article_with_a_very_long_url_is_still_alerted(svc: Services, smtp_se
         assert {r.status for r in s.scalars(select(OutboxRow))} == {"sent"}
         sub = s.get(Subscriber, now_sid)
         assert sub is not None and sub.bounce_count == 0
+
+
+def test_a_digest_that_cannot_be_built_stops_no_other_digest(
+    svc: Services, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection (no input is known to break a digest any more): building one reader's digest
+    raises. That digest counts as one bounce, with the reason recorded on its rows, and the other
+    reader's digest goes out in the same pass."""
+    from evwire.alerts import sender as sender_module
+
+    real = sender_module.build_digest
+
+    def build(items, rcpt, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - build_digest's own
+        if rcpt.to == "broken@example.org":
+            raise ValueError("a part of this digest cannot be encoded")
+        return real(items, rcpt, *args, **kwargs)
+
+    monkeypatch.setattr(sender_module, "build_digest", build)
+    broken = follower(svc, "broken@example.org", ["xiaomi"], digest="daily", timezone="UTC", digest_hour=8)
+    follower(svc, "fine@example.org", ["xiaomi"], digest="daily", timezone="UTC", digest_hour=8)
+    post(svc, sample(1))
+    post(svc, sample(2))
+    clock = Clock(datetime(2026, 1, 9, 8, 0, 30, tzinfo=UTC))
+    sent, _retried, bounced, _skipped = run(svc, smtp_server, clock)
+    assert [m.recipients[0] for m in smtp_server.messages] == ["fine@example.org"]
+    assert sent == 2 and bounced == 2
+    with svc.db.session() as s:
+        rows = list(s.scalars(select(OutboxRow).where(OutboxRow.subscriber_id == broken)))
+        assert len(rows) == 2 and {r.status for r in rows} == {"failed"}
+        assert all("cannot be encoded" in (r.last_error or "") for r in rows)
+        sub = s.get(Subscriber, broken)
+        assert sub is not None and sub.bounce_count == 1
