@@ -59,26 +59,38 @@ async def add_feed_url(
         return Added(row.id, row.url, created, page, row.title)
 
 
-def import_opml(
-    services: Services, data: bytes, *, now: datetime, full_text: bool = False
-) -> tuple[int, int]:
-    """Follow every feed of an OPML file (no network: they are polled later). Returns (added, known)."""
+@dataclass(frozen=True)
+class OpmlImport:
+    added: int
+    known: int  # already followed
+    skipped: tuple[str, ...] = ()  # "URL: why" for each entry that could not be followed
+
+
+def import_opml(services: Services, data: bytes, *, now: datetime, full_text: bool = False) -> OpmlImport:
+    """Follow every feed of an OPML file (no network: they are polled later). An entry that cannot be
+    followed (not http(s), too long) is skipped and reported; the others are added."""
     entries = parse_opml(data)
     added = known = 0
+    skipped: list[str] = []
     with services.db.session() as session:
         for entry in entries:
-            _row, created = add_feed(
-                session,
-                entry.xml_url,
-                now=now,
-                title=entry.title,
-                site_url=entry.html_url,
-                category="/".join(entry.category) or None,
-                full_text=full_text,
-            )
+            try:
+                with session.begin_nested():
+                    _row, created = add_feed(
+                        session,
+                        entry.xml_url,
+                        now=now,
+                        title=entry.title,
+                        site_url=entry.html_url,
+                        category="/".join(entry.category) or None,
+                        full_text=full_text,
+                    )
+            except EvwireError as exc:
+                skipped.append(f"{entry.xml_url[:200]}: {exc}")
+                continue
             added += int(created)
             known += int(not created)
-    return added, known
+    return OpmlImport(added, known, tuple(skipped))
 
 
 def export_opml(services: Services, *, now: datetime) -> bytes:

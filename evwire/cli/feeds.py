@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from evwire.cli.common import cli_errors, echo_json, load_settings, out, services
+from evwire.cli.common import cli_errors, echo_json, err, load_settings, out, services
 from evwire.errors import EvwireError
 from evwire.feedops import add_feed_url, export_opml, import_opml
 from evwire.pipeline import utcnow
@@ -78,8 +78,10 @@ def import_command(
     data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     settings = load_settings()
     with services(settings) as svc:
-        added, known = import_opml(svc, data, now=utcnow(), full_text=full_text)
-    out.print(f"{added} feeds added, {known} already followed")
+        result = import_opml(svc, data, now=utcnow(), full_text=full_text)
+    out.print(f"{result.added} feeds added, {result.known} already followed")
+    for line in result.skipped:
+        err.print(f"skipped {escape(line)}")
 
 
 @app.command("export")

@@ -353,6 +353,11 @@ def move_feed(session: Session, feed: Feed, new_url: str) -> str | None:
     (then a note for the operator is returned and the address is kept)."""
     if new_url == feed.url:
         return None
+    if len(new_url) > URL_MAX:
+        return (
+            f"the feed moved to an address {len(new_url)} characters long; evwire keeps at most "
+            f"{URL_MAX}, so it keeps asking the old one"
+        )
     other = session.scalar(select(Feed.id).where(Feed.url == new_url, Feed.id != feed.id))
     if other is not None:
         return f"the feed moved to {new_url}, which feed {other} already follows; remove one of them"

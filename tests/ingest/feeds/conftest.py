@@ -10,6 +10,7 @@ Routes (GET):
   /charset/<case>?ct=...   fixture bytes with the given Content-Type
   /invalid, /html-page     broken XML, an HTML page
   /loop/a, /loop/b         302 to each other; /moved 301 to /feeds/rss2/feed.xml; /hop/<n> n redirects
+  /moved-far               301 to a 2,100-character address of that feed
   /to-private              302 to http://10.255.255.1/feed (a private address; never connected to)
   /changing                an RSS feed whose item changes title (and ETag) from the second request on
   /hub-link                the Atom fixture with a Link: rel=hub header
@@ -185,6 +186,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, b"", {"Location": "/loop/b" if path == "/loop/a" else "/loop/a"})
         elif path == "/moved":
             self._send(301, b"", {"Location": "/feeds/rss2/feed.xml"})
+        elif path == "/moved-far":  # to an address longer than evwire stores (2000 characters)
+            self._send(301, b"", {"Location": "/feeds/rss2/feed.xml?pad=" + "p" * 2100})
         elif path.startswith("/hop/"):
             n = int(path.rsplit("/", 1)[1])
             self._send(302, b"", {"Location": f"/hop/{n - 1}" if n > 0 else "/feeds/rss1/feed.xml"})

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from evwire.errors import IngestError
-from evwire.feedops import import_opml
+from evwire.feedops import OpmlImport, import_opml
 from evwire.ingest.feedparse import parse_feed
 from evwire.pipeline import open_services
 from evwire.settings import Settings
@@ -61,7 +61,7 @@ def test_opml_import_takes_odd_entries_without_losing_the_others(settings: Setti
     </body></opml>""".encode()
     services = open_services(settings)
     try:
-        assert import_opml(services, opml, now=NOW) == (3, 0)
+        assert import_opml(services, opml, now=NOW) == OpmlImport(3, 0)
         with services.db.session() as session:
             rows = {f.url: f for f in list_feeds(session)}
             assert set(rows) == {
@@ -71,5 +71,27 @@ def test_opml_import_takes_odd_entries_without_losing_the_others(settings: Setti
             }
             long = rows["https://long.example/feed"]
             assert long.title == "T" * 500 and long.category == "F" * 500
+    finally:
+        services.close()
+
+
+def test_opml_import_skips_what_it_cannot_follow_and_says_why(settings: Settings) -> None:
+    far = "https://far.example/" + "x" * 2100
+    opml = f"""<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
+      <outline text="A" type="rss" xmlUrl="https://a.example/feed"/>
+      <outline text="Far" type="rss" xmlUrl="{far}"/>
+      <outline text="B" type="rss" xmlUrl="https://b.example/feed"/>
+    </body></opml>""".encode()
+    services = open_services(settings)
+    try:
+        result = import_opml(services, opml, now=NOW)
+        assert (result.added, result.known) == (2, 0)
+        assert len(result.skipped) == 1 and result.skipped[0].startswith("https://far.example/xxx")
+        assert "at most 2000" in result.skipped[0]
+        with services.db.session() as session:
+            assert {f.url for f in list_feeds(session)} == {
+                "https://a.example/feed",
+                "https://b.example/feed",
+            }
     finally:
         services.close()

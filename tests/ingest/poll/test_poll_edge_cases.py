@@ -62,6 +62,18 @@ def test_poll_permanent_redirect_answered_304_still_moves_the_feed(
     assert feed.url == target and feed.last_error is None and feed.etag == etag
 
 
+def test_poll_permanent_redirect_to_an_over_long_address_keeps_the_old_one(
+    svc: Services, poller: Poller, feed_server
+) -> None:
+    # feeds.url holds 2000 characters: moving there failed storing the poll (PostgreSQL), every time
+    fid = _add(svc, feed_server.url("/moved-far"))
+    report = asyncio.run(poller.run_pass())
+    assert report.failed == 0 and report.new_articles > 0
+    feed = _feed(svc, fid)
+    assert feed.url == feed_server.url("/moved-far")
+    assert feed.last_error and "keeps asking the old one" in feed.last_error
+
+
 def test_poll_long_feed_title_guid_and_links_do_not_lose_the_feed(
     svc: Services, poller: Poller, site: Site
 ) -> None:
