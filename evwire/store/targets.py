@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evwire.errors import NotFoundError
@@ -14,6 +14,8 @@ from evwire.ingest.guard import AddressPolicy
 from evwire.store.subscriptions import SubscriptionError, _company_ids, _require
 from evwire.store.tables import AlertTarget, Company
 from evwire.store.target_urls import TargetRefused, check_subscriber_target
+
+MAX_OWN_TARGETS = 5  # per subscriber: each article they get is posted to every one of them
 
 
 def add_target(
@@ -49,6 +51,13 @@ def add_target(
             same.active = True
             session.flush()
             return same
+        owned = session.scalar(
+            select(func.count()).select_from(AlertTarget).where(AlertTarget.subscriber_id == subscriber_id)
+        )
+        if (owned or 0) >= MAX_OWN_TARGETS:
+            raise SubscriptionError(
+                f"you have {MAX_OWN_TARGETS} targets of your own, the most evwire keeps; remove one first"
+            )
     company_id = _company_ids(session, [channel])[channel.strip().lower()] if channel else None
     target = AlertTarget(
         url=url, company_id=company_id, label=label.strip()[:200], subscriber_id=subscriber_id, created_at=now

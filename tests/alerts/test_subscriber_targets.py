@@ -245,3 +245,16 @@ def test_subscriber_targets_same_rows_when_read_all_at_once(
     tids = [own_target(svc, sid, f"ntfy://evwire-{sid}") for sid in [*sids, other]]
     post(svc, sample())
     assert sorted(r.target_id for r in outbox(svc) if r.target_id) == tids[:3]
+
+
+def test_a_subscriber_keeps_at_most_five_own_targets(svc: Services) -> None:
+    """Each article a reader gets is posted to every target of theirs: one confirmed address must not
+    turn evwire into a fan-out to hundreds of webhooks."""
+    sid = reader(svc, "many@example.org", ["xiaomi"])
+    for k in range(5):
+        own_target(svc, sid, f"json://127.0.0.1:9/hook{k}")
+    with svc.db.session() as s, pytest.raises(SubscriptionError, match="remove one first"):
+        add_target(s, "json://127.0.0.1:9/hook5", subscriber_id=sid, policy=LOCAL, now=T0)
+    assert own_target(svc, sid, "json://127.0.0.1:9/hook0")  # the same one again is no new target
+    other = reader(svc, "other@example.org", ["xiaomi"])
+    assert own_target(svc, other, "json://127.0.0.1:9/hook5")  # the cap is per subscriber
