@@ -99,9 +99,9 @@ class LinkSigner:
                 if now - signed_at.timestamp() > max_age:
                     raise SignatureExpired("expired", payload=payload, date_signed=signed_at)
         except SignatureExpired as exc:
-            days = self.max_age[purpose].days or 1
             raise LinkExpired(
-                f"this {purpose} link has expired (links are valid {days} day(s)); ask for a new one"
+                f"this {purpose} link has expired (links are valid {_span(self.max_age[purpose])}); "
+                "ask for a new one"
             ) from exc
         except BadSignature as exc:
             raise LinkInvalid(
@@ -124,3 +124,12 @@ class LinkSigner:
         """For callers that looked the subscriber up by ``claim.subscriber_id``."""
         if claim.address_digest not in {address_digest(address, k) for k in self._keys}:
             raise LinkInvalid(f"this {claim.purpose} link was made for another address; ask for a new one")
+
+
+def _span(age: timedelta) -> str:
+    """'365 days', '1 day', '48 hours', '1 hour': how long a link lasts, in words."""
+    if age >= timedelta(days=2) or age == timedelta(days=1):
+        days = age.days
+        return f"{days} day" + ("s" if days != 1 else "")
+    hours = max(1, round(age.total_seconds() / 3600))
+    return f"{hours} hour" + ("s" if hours != 1 else "")

@@ -53,7 +53,7 @@ def test_links_expire() -> None:
     signer = LinkSigner(KEY, max_age={"confirm": timedelta(hours=48)})
     token = signer.make("confirm", 7, "reader@example.com")
     signer.verify("confirm", token, 7, "reader@example.com", now=time.time() + 47 * 3600)
-    with pytest.raises(LinkExpired, match="expired"):
+    with pytest.raises(LinkExpired, match=r"expired \(links are valid 2 days\)"):
         signer.verify("confirm", token, 7, "reader@example.com", now=time.time() + 49 * 3600)
 
 
@@ -66,5 +66,8 @@ def test_links_signer_from_settings(tmp_path) -> None:  # type: ignore[no-untype
     settings = Settings(data_dir=tmp_path, secret_key="settings-secret-key-123", confirm_link_hours=1)
     signer = make_signer(settings)
     token = signer.make("confirm", 1, "a@example.com")
-    with pytest.raises(LinkExpired):
+    with pytest.raises(LinkExpired, match=r"valid 1 hour\)"):
         signer.read("confirm", token, now=time.time() + 2 * 3600)
+    manage = signer.make("manage", 1, "a@example.com")
+    with pytest.raises(LinkExpired, match=r"valid 365 days\)"):
+        signer.read("manage", manage, now=time.time() + 366 * 86400)
