@@ -444,3 +444,19 @@ def test_manage_page_adds_and_removes_own_targets_with_the_address_guard(
     assert removed.status_code == 200 and "Target removed" in removed.text and "tgram://…" not in removed.text
     other = client.post(manage, data={"csrf": csrf, "action": "remove_target", "target_id": "999999"})
     assert other.status_code == 400
+
+
+def test_confirm_link_of_a_suspended_address_says_an_operator_must_resume_it(
+    client: TestClient, settings: Settings
+) -> None:
+    """Subscribing again does nothing for a suspended address (a stranger may not lift it), so the
+    page must not send the reader there."""
+    assert subscribe_form(client, "bouncy@example.org").status_code == 200
+    with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+        sub = get_subscriber_by_email(session, "bouncy@example.org")
+        assert sub is not None
+        sub.status = "suspended"  # three bounces, or the operator (evwire subscribers set-status)
+    page = client.get(link_in(mails(settings)[-1], "confirm"))
+    assert page.status_code == 400
+    assert "ask the operator to resume it" in page.text and "subscribe again" not in page.text
+    assert subscriber(client, "bouncy@example.org").status == "suspended"

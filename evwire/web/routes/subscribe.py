@@ -185,9 +185,10 @@ async def send_mail(settings: Settings, msg: EmailMessage | None) -> None:
 
 
 class LinkRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, resubscribe_helps: bool = True) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+        self.resubscribe_helps = resubscribe_helps  # False: a new link would not help (suspended)
 
 
 def link_subscriber(settings: Settings, session: Session, purpose: Purpose, token: str | None) -> Subscriber:
@@ -258,7 +259,14 @@ def confirm_page(
     subscriber = link_subscriber(settings, session, "confirm", token)
     if subscriber.status == "pending":
         confirm(session, subscriber.id, now=utcnow())
-    elif subscriber.status != "confirmed":  # unsubscribed or suspended since the link was sent
+    elif subscriber.status == "suspended":  # bounces or an operator; only an operator lifts it
+        raise LinkRefused(
+            400,
+            "evwire stopped sending to this address (its mail bounced, or the site's operator "
+            "suspended it); ask the operator to resume it",
+            resubscribe_helps=False,
+        )
+    elif subscriber.status != "confirmed":  # unsubscribed since the link was sent
         raise LinkRefused(400, f"this address is {subscriber.status}; subscribe again from a channel page")
     context = {
         "email": subscriber.email,
@@ -287,4 +295,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LinkRefused)
     async def link_refused(request: Request, exc: LinkRefused) -> Response:
-        return render(request, "subscribe_link_error.html", {"message": exc.message}, status_code=exc.status)
+        context = {"message": exc.message, "resubscribe_helps": exc.resubscribe_helps}
+        return render(request, "subscribe_link_error.html", context, status_code=exc.status)
