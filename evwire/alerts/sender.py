@@ -305,6 +305,7 @@ class Sender(Composer):
                 await recorder.record([RowOutcome(r.id, "skipped", "articles removed") for r in group])
                 continue
             digest_id = f"{sid}-{group[0].id}"
+            mid: str | None = None
             try:
                 rcpt = self._recipient(email, self.links.for_subscriber(sid, email))
                 period = periods.get(sid, "daily")
@@ -314,15 +315,10 @@ class Sender(Composer):
                 )
             except Exception as exc:  # noqa: BLE001 - one digest that cannot be built never stops the others
                 log.exception("digest could not be built", extra={"subscriber_id": sid})
-                detail = f"mail could not be built: {exc}"[:500]
-                await recorder.record(  # one bounce for the digest, as when a server refuses it
-                    [RowOutcome(group[0].id, "bounce", detail, None, None, sid)]
-                    + [RowOutcome(r.id, "bounce", detail, None, None, None) for r in group[1:]]
-                )
-                report.add("bounce", len(group))
-                continue
-            mid = str(msg["Message-ID"])
-            result = await self._deliver(msg, mid, email)
+                result = SendResult(Outcome.PERMANENT, detail=f"mail could not be built: {exc}"[:500])
+            else:
+                mid = str(msg["Message-ID"])
+                result = await self._deliver(msg, mid, email)
             outcomes = [self._outcome(r, result, mid) for r in group]
             if result.bounce:  # one bounce per digest, not per article in it
                 outcomes = [outcomes[0]] + [
