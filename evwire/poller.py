@@ -27,8 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import cast
 
 import httpx
+from sqlalchemy import String
 
 from evwire.errors import EvwireError, IngestError
 from evwire.ingest.client import AnyClient, make_feed_client
@@ -52,6 +54,7 @@ from evwire.store.articles_batch import (
 )
 from evwire.store.feeds import (
     CLAIM_LEASE,
+    TEXT_MAX,
     FeedJob,
     active_ids,
     changed_values,
@@ -63,13 +66,13 @@ from evwire.store.feeds import (
     state_values,
 )
 from evwire.store.stories import RunGrouping, load_story_index, new_story
-from evwire.store.tables import Feed, FeedItem
+from evwire.store.tables import Article, Feed, FeedItem
 from evwire.tag.types import Tagging
 
 log = logging.getLogger(__name__)
 FULL_TEXT_PER_POLL = 20  # article pages fetched at most per feed poll
 BATCH = 200  # polls handed to the writer thread at once
-FEED_TITLE_MAX, SOURCE_NAME_MAX = 500, 200  # feeds.title and articles.source_name hold this much
+SOURCE_NAME_MAX = cast(String, Article.__table__.c.source_name.type).length or 200
 
 
 def utcnow() -> datetime:
@@ -400,7 +403,7 @@ class Poller:
         added: list[int],
     ) -> None:
         now = poll.fetched_at
-        feed.title = feed.title or parsed.title[:FEED_TITLE_MAX] or None
+        feed.title = feed.title or parsed.title[:TEXT_MAX] or None
         feed.site_url = feed.site_url or parsed.site_url
         known = known_items(session, feed.id, [i.guid for i in parsed.items])
         source = (feed.title or parsed.title)[:SOURCE_NAME_MAX] or None

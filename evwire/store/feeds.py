@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from evwire.errors import EvwireError, NotFoundError
@@ -26,7 +26,9 @@ from evwire.store.tables import Article, Feed, FeedItem
 
 STATUSES = ("active", "paused", "dead")
 CLAIM_LEASE = timedelta(minutes=10)
-URL_MAX, TEXT_MAX = 2000, 500  # feeds.url and site_url; feeds.title and category
+# what the columns hold (the data model says, here it is enforced before PostgreSQL refuses a row)
+URL_MAX = cast(String, Feed.__table__.c.url.type).length or 2000  # feeds.url, site_url
+TEXT_MAX = cast(String, Feed.__table__.c.title.type).length or 500  # feeds.title, category
 
 
 @dataclass(frozen=True)
